@@ -1,0 +1,177 @@
+//! Command-line definitions (clap derive). Parsing only: validation into a
+//! [`crate::config::ScanConfig`] happens in `config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  no findings
+  1  findings were reported
+  2  an error occurred (bad arguments, unreadable input, invalid rules)
+
+Examples:
+  ferret scan .                          scan the current directory
+  ferret scan --format json -o out.json src/
+  cat .env | ferret scan -               scan standard input
+  ferret rules list                      show the built-in rules";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferret",
+    version,
+    about = "A fast secret scanner for directories, git history and staged changes",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories for secrets ('-' reads standard input)
+    #[command(after_help = AFTER_HELP)]
+    Scan(ScanArgs),
+    /// List the rules or prove their examples
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules with their keywords and example counts
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+        /// Extra rule files to load besides the built-in rules
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+    /// Validate rule files and prove every example (the built-in rules by default)
+    Check {
+        /// Rule files to check; without any, the built-in rules are checked
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Grouped by file, for people; secrets redacted unless --show-secrets
+    Human,
+    /// One JSON object with a schema version, the findings and a summary
+    Json,
+    /// One JSON finding per line, streamed as found
+    Jsonl,
+}
+
+/// Options shared by every scanning command.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: all cores)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Extra rule files to load besides the built-in rules (repeatable)
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Use only the rules given with --rules, not the built-in ones
+    #[arg(long, requires = "rules")]
+    pub no_builtin_rules: bool,
+    /// Skip inputs larger than this (e.g. 25MB, 512KiB, 1G); skipped inputs are reported
+    #[arg(long, value_name = "SIZE", default_value = "25MB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Show secrets in full in human output (they are redacted by default)
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Print nothing but the report: no summary, no warnings
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// List every skipped input (binary, too large) on standard error
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to scan; '-' reads standard input [default: .]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Do not honour .gitignore, .ignore and .ferretignore files
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Scan binary files too (files with a NUL byte in their first 8 KiB)
+    #[arg(long)]
+    pub binary: bool,
+    /// How file contents are read: `read` into a reused buffer, or `mmap`
+    #[arg(long, value_enum, default_value_t = IoMode::Read, hide = true)]
+    pub io: IoMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IoMode {
+    Read,
+    Mmap,
+}
+
+/// Parses sizes such as `25MB`, `512KiB`, `1G` or `1048576` (decimal and binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 25MB, 512KiB, 1048576)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` in `{s}`")),
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_decimal_and_binary_units() {
+        assert_eq!(parse_size("25MB"), Ok(25_000_000));
+        assert_eq!(parse_size("512KiB"), Ok(524_288));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("1.5k"), Ok(1500));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5XB").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,131 @@
+//! `ferret rules list` and `ferret rules check`.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::{ListFormat, RulesCommand};
+use crate::config::load_rules;
+use crate::rules::{RuleSet, check};
+
+pub fn run(cmd: RulesCommand) -> Result<i32> {
+    match cmd {
+        RulesCommand::List { format, rules } => list(&load_rules(&rules, true)?, format),
+        RulesCommand::Check { files } => check_files(&files),
+    }
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    id: &'a str,
+    name: &'a str,
+    provider: &'a str,
+    confidence: &'a str,
+    keywords: &'a [String],
+    examples: usize,
+    negative_examples: usize,
+    references: &'a [String],
+}
+
+fn list(rules: &RuleSet, format: ListFormat) -> Result<i32> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let entries: Vec<Entry> = rules
+        .rules()
+        .iter()
+        .map(|r| Entry {
+            id: &r.id,
+            name: &r.name,
+            provider: &r.provider,
+            confidence: r.confidence.as_str(),
+            keywords: &r.keywords,
+            examples: r.examples.len(),
+            negative_examples: r.negative_examples.len(),
+            references: &r.references,
+        })
+        .collect();
+    match format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &entries)?;
+            writeln!(out)?;
+        }
+        ListFormat::Human => {
+            let mut current = "";
+            for e in &entries {
+                if e.provider != current {
+                    writeln!(out, "{}", e.provider)?;
+                    current = e.provider;
+                }
+                writeln!(
+                    out,
+                    "  {:<40} {:<50} {:<6} keywords: {}  examples: {}+/{}-",
+                    e.id,
+                    e.name,
+                    e.confidence,
+                    e.keywords.join(", "),
+                    e.examples,
+                    e.negative_examples
+                )?;
+            }
+            writeln!(out, "{} rules", entries.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn check_files(files: &[std::path::PathBuf]) -> Result<i32> {
+    let mut sets = Vec::new();
+    let mut errors = 0;
+    if files.is_empty() {
+        sets.push(("built-in rules".to_string(), RuleSet::builtin()?));
+    } else {
+        for f in files {
+            match RuleSet::from_file(f) {
+                Ok(rules) => {
+                    let mut set = RuleSet::default();
+                    match set.extend(rules) {
+                        Ok(()) => sets.push((f.display().to_string(), set)),
+                        Err(e) => {
+                            eprintln!("ferret: error: {e}");
+                            errors += 1;
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("ferret: error: {e}");
+                    errors += 1;
+                }
+            }
+        }
+    }
+    let mut total = 0;
+    for (name, set) in &sets {
+        let failures = check::check_examples(set);
+        for f in &failures {
+            eprintln!("ferret: error: {f}");
+        }
+        errors += failures.len();
+        let examples: usize = set
+            .rules()
+            .iter()
+            .map(|r| r.examples.len() + r.negative_examples.len())
+            .sum();
+        total += set.len();
+        println!(
+            "{name}: {} rules, {examples} examples, {}",
+            set.len(),
+            if failures.is_empty() {
+                "all proven".to_string()
+            } else {
+                format!("{} failures", failures.len())
+            }
+        );
+    }
+    if errors > 0 {
+        eprintln!("ferret: {errors} problems in {total} rules");
+        Ok(2)
+    } else {
+        Ok(0)
+    }
+}

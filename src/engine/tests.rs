@@ -1,0 +1,154 @@
+use super::*;
+use crate::rules::{RuleSet, parse_rule_file};
+use std::path::Path;
+
+fn engine(toml: &str) -> Engine {
+    let mut set = RuleSet::default();
+    set.extend(parse_rule_file(toml, Path::new("t.toml")).unwrap())
+        .unwrap();
+    Engine::new(set).unwrap()
+}
+
+const TOKEN_RULE: &str = r#"
+[[rules]]
+id = "t.tok"
+name = "Test token"
+keywords = ["tok_"]
+regex = '\b(tok_[A-Za-z0-9]{20})\b'
+"#;
+
+fn find(e: &Engine, data: &[u8]) -> Vec<Match> {
+    let mut s = e.new_scratch();
+    let mut out = Vec::new();
+    e.find(data, &mut s, &mut out);
+    out
+}
+
+#[test]
+fn finds_secret_span_not_whole_match() {
+    let e = engine(TOKEN_RULE);
+    let data = b"x = tok_Ab3dE5gH7jK9mN1pQ3sT end";
+    let m = find(&e, data);
+    assert_eq!(m.len(), 1);
+    assert_eq!(&data[m[0].start..m[0].end], b"tok_Ab3dE5gH7jK9mN1pQ3sT");
+}
+
+#[test]
+fn keywords_match_case_insensitively() {
+    let e = engine(
+        r#"
+[[rules]]
+id = "t.k"
+name = "K"
+keywords = ["SeCrEt"]
+regex = '(?i)secret=([a-z0-9]{8})'
+"#,
+    );
+    assert_eq!(find(&e, b"SECRET=a1b2c3d4").len(), 1);
+}
+
+#[test]
+fn overlapping_keyword_windows_report_each_secret_once() {
+    let e = engine(TOKEN_RULE);
+    let data = b"tok_Ab3dE5gH7jK9mN1pQ3sT tok_Ab3dE5gH7jK9mN1pQ3sT";
+    let m = find(&e, data);
+    assert_eq!(m.len(), 2);
+    assert_eq!((m[0].start, m[1].start), (0, 25));
+}
+
+#[test]
+fn no_keyword_means_no_regex_run() {
+    let e = engine(TOKEN_RULE);
+    assert!(find(&e, b"nothing to see here").is_empty());
+}
+
+#[test]
+fn secret_truncated_at_window_edge_is_not_reported_short() {
+    // The window ends mid-token: the word boundary after the secret is checked
+    // against the real input, so a partial token is not reported.
+    let e = engine(
+        r#"
+[[rules]]
+id = "t.w"
+name = "W"
+keywords = ["tk_"]
+window = 16
+regex = '\b(tk_[a-z]{10,40})\b'
+"#,
+    );
+    let data = b"tk_abcdqwertyuiopasdfghjkl";
+    assert!(find(&e, data).is_empty());
+}
+
+#[test]
+fn specific_rule_shadows_generic_on_same_value() {
+    let e = engine(
+        r#"
+[[rules]]
+id = "generic.tok"
+name = "G"
+keywords = ["token"]
+regex = 'token\s*=\s*(\S+)'
+[[rules]]
+id = "t.tok"
+name = "Test token"
+keywords = ["tok_"]
+regex = '\b(tok_[A-Za-z0-9]{20})\b'
+"#,
+    );
+    let m = find(&e, b"token = tok_Ab3dE5gH7jK9mN1pQ3sT");
+    assert_eq!(m.len(), 1);
+    assert_eq!(e.rule(m[0].rule).id, "t.tok");
+}
+
+#[test]
+fn entropy_gate_drops_low_entropy_secrets() {
+    let e = engine(
+        r#"
+[[rules]]
+id = "t.e"
+name = "E"
+keywords = ["key="]
+min_entropy = 3.0
+regex = 'key=(\w{12})'
+"#,
+    );
+    assert!(find(&e, b"key=abababababab").is_empty());
+    assert_eq!(find(&e, b"key=a8Kq2Lm9Zx4T").len(), 1);
+}
+
+mod prop {
+    use super::*;
+    use crate::finding;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// A planted token is found at the right line and column whatever surrounds it.
+        #[test]
+        fn planted_token_found_at_right_line_and_column(
+            before in proptest::collection::vec("[ -~]{0,40}", 0..6),
+            prefix in "[ ,;:=(\"'a-z\t]{0,10}",
+            suffix in "[ ,;)\"'\t]{0,10}",
+            after in proptest::collection::vec("[ -~]{0,40}", 0..4),
+        ) {
+            let e = engine(TOKEN_RULE);
+            let token = "tok_Zq8vL2mK9xT4rW7nB3pY";
+            // Surrounding text must not itself form a token next to ours.
+            let prefix = prefix.trim_end_matches(|c: char| c.is_ascii_alphanumeric()).to_string();
+            let mut text = String::new();
+            for l in &before { text.push_str(&l.replace("tok_", "t_k")); text.push('\n'); }
+            text.push_str(&prefix);
+            text.push_str(token);
+            text.push_str(&suffix);
+            for l in &after { text.push('\n'); text.push_str(&l.replace("tok_", "t_k")); }
+            let m = find(&e, text.as_bytes());
+            prop_assert_eq!(m.len(), 1);
+            let mut fs = Vec::new();
+            finding::build(&e, text.as_bytes(), &m, "p", &|_| false, &mut fs);
+            prop_assert_eq!(fs[0].line, before.len() + 1);
+            prop_assert_eq!(fs[0].column, prefix.chars().count() + 1);
+            prop_assert_eq!(fs[0].secret.as_str(), token);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Findings: a confirmed secret with its location, context and a stable fingerprint.
+//! Line and column are computed here, only for matches, never for every input byte.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::{Engine, Match};
+use crate::rules::Confidence;
+
+/// Where in history a finding was introduced (set by the history source).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Provenance {
+    pub commit: String,
+    pub author: String,
+    pub email: String,
+    pub date: String,
+    pub summary: String,
+    pub in_head: bool,
+    /// Number of distinct commits whose trees hold the blob at some path.
+    pub commit_count: usize,
+    /// Every (commit, path) in which the blob appears.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<Occurrence>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Occurrence {
+    pub commit: String,
+    pub path: String,
+}
+
+/// One secret found at one location.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub confidence: Confidence,
+    pub path: String,
+    /// 1-based line of the secret's first byte.
+    pub line: usize,
+    /// 1-based column of the secret's first character (Unicode scalar values).
+    pub column: usize,
+    pub end_line: usize,
+    /// 1-based column just past the secret's last character.
+    pub end_column: usize,
+    /// Byte offsets of the secret in the input, end exclusive.
+    pub start_byte: usize,
+    pub end_byte: usize,
+    pub secret: String,
+    /// The line holding the secret (shortened around it when very long).
+    pub context: String,
+    /// Depends only on rule and secret: the same secret moved elsewhere keeps it.
+    pub fingerprint: String,
+    pub entropy: f32,
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub provenance: Option<Provenance>,
+}
+
+impl Finding {
+    /// `ghp_Ab…(40)`: enough of the secret to recognise it, and its length.
+    pub fn redacted_secret(&self) -> String {
+        redact(&self.secret)
+    }
+}
+
+/// Keeps a short prefix of a secret and its length in characters.
+pub fn redact(secret: &str) -> String {
+    let n = secret.chars().count();
+    let keep = (n / 4).min(6);
+    let prefix: String = secret.chars().take(keep).collect();
+    format!("{prefix}…({n})")
+}
+
+/// The fingerprint of a secret for a rule: hex of the first 16 bytes of
+/// SHA-256(rule id, NUL, secret).
+pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0]);
+    h.update(secret);
+    let d = h.finalize();
+    let mut s = String::with_capacity(32);
+    for b in &d[..16] {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+const CONTEXT_MAX: usize = 300;
+const CONTEXT_AROUND: usize = 100;
+
+/// Character count of a byte slice (UTF-8 continuation bytes are not counted; each
+/// invalid byte counts as one).
+fn char_len(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
+}
+
+/// Turns sorted engine matches in `data` into findings. `allow` decides, from the full
+/// line text, whether an inline allow comment suppresses the finding.
+pub fn build(
+    engine: &Engine,
+    data: &[u8],
+    matches: &[Match],
+    path: &str,
+    allow: &dyn Fn(&[u8]) -> bool,
+    out: &mut Vec<Finding>,
+) {
+    let mut line = 1usize;
+    let mut counted_to = 0usize;
+    for m in matches {
+        // Matches are sorted by start: count newlines incrementally.
+        line += memchr::memchr_iter(b'\n', &data[counted_to..m.start]).count();
+        counted_to = m.start;
+        let line_start = memchr::memrchr(b'\n', &data[..m.start]).map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', &data[m.end..]).map_or(data.len(), |i| m.end + i);
+        let full_line = &data[line_start..line_end];
+        if allow(full_line) {
+            continue;
+        }
+        let column = 1 + char_len(&data[line_start..m.start]);
+        let secret_bytes = &data[m.start..m.end];
+        let newlines = memchr::memchr_iter(b'\n', secret_bytes).count();
+        let (end_line, end_column) = if newlines == 0 {
+            (line, column + char_len(secret_bytes))
+        } else {
+            let last_nl = memchr::memrchr(b'\n', secret_bytes).unwrap_or(0);
+            (line + newlines, 1 + char_len(&secret_bytes[last_nl + 1..]))
+        };
+        let context = if full_line.len() <= CONTEXT_MAX {
+            String::from_utf8_lossy(full_line).trim_end_matches('\r').to_string()
+        } else {
+            let a = m.start.saturating_sub(CONTEXT_AROUND).max(line_start);
+            let b = (m.end + CONTEXT_AROUND).min(line_end).max(a);
+            let b = b.min(a + CONTEXT_MAX + (m.end - m.start));
+            format!(
+                "{}{}{}",
+                if a > line_start { "…" } else { "" },
+                String::from_utf8_lossy(&data[a..b]),
+                if b < line_end { "…" } else { "" }
+            )
+        };
+        let rule = engine.rule(m.rule);
+        out.push(Finding {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            confidence: rule.confidence,
+            path: path.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            start_byte: m.start,
+            end_byte: m.end,
+            secret: String::from_utf8_lossy(secret_bytes).into_owned(),
+            context,
+            fingerprint: fingerprint(&rule.id, secret_bytes),
+            entropy: (m.entropy * 100.0).round() / 100.0,
+            provenance: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_a_short_prefix_and_the_length() {
+        assert_eq!(redact("ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "ghp_Ab…(40)");
+        assert_eq!(redact("hunter2"), "h…(7)");
+        assert_eq!(redact("ab"), "…(2)");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret_only() {
+        let a = fingerprint("r1", b"secret-value");
+        assert_eq!(a, fingerprint("r1", b"secret-value"));
+        assert_ne!(a, fingerprint("r2", b"secret-value"));
+        assert_ne!(a, fingerprint("r1", b"secret-valuf"));
+        assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn char_len_counts_scalars() {
+        assert_eq!(char_len("héllo".as_bytes()), 5);
+        assert_eq!(char_len(b"\xff\xfeab"), 4);
+    }
+}

@@ -1,0 +1,101 @@
+//! Human output: findings grouped by file, secrets redacted unless asked, colours on a
+//! terminal (never when `NO_COLOR` is set or output goes to a file), and a summary line.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::{Output, ReportOptions, Reporter, Summary};
+use crate::finding::Finding;
+
+pub struct Human {
+    out: Output,
+    opts: ReportOptions,
+    current_path: Option<String>,
+    files_with_findings: u64,
+}
+
+impl Human {
+    pub fn new(out: Output, opts: ReportOptions) -> Human {
+        Human {
+            out,
+            opts,
+            current_path: None,
+            files_with_findings: 0,
+        }
+    }
+
+    fn style(&self, s: Style) -> Style {
+        if self.opts.color { s } else { Style::new() }
+    }
+}
+
+const PATH: Style = Style::new().bold().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Magenta)));
+const LOC: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+const RULE: Style = Style::new().bold();
+const SECRET: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const DIM: Style = Style::new().dimmed();
+
+impl Reporter for Human {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        if self.current_path.as_deref() != Some(f.path.as_str()) {
+            if self.current_path.is_some() {
+                writeln!(self.out)?;
+            }
+            let p = self.style(PATH);
+            writeln!(self.out, "{p}{}{p:#}", f.path)?;
+            self.current_path = Some(f.path.clone());
+            self.files_with_findings += 1;
+        }
+        let shown = if self.opts.show_secrets {
+            f.secret.clone()
+        } else {
+            f.redacted_secret()
+        };
+        let (loc, rule, sec, dim) = (
+            self.style(LOC),
+            self.style(RULE),
+            self.style(SECRET),
+            self.style(DIM),
+        );
+        writeln!(
+            self.out,
+            "  {loc}{}:{}{loc:#}  {rule}{}{rule:#}  {dim}{} · {} confidence{dim:#}",
+            f.line, f.column, f.rule_id, f.rule_name, f.confidence
+        )?;
+        writeln!(self.out, "    secret: {sec}{shown}{sec:#}")?;
+        if let Some(p) = &f.provenance {
+            writeln!(
+                self.out,
+                "    commit: {} {} <{}> {} \"{}\"{}",
+                &p.commit[..p.commit.len().min(12)],
+                p.author,
+                p.email,
+                p.date,
+                p.summary,
+                if p.in_head { " (still in HEAD)" } else { "" }
+            )?;
+        }
+        let context = if self.opts.show_secrets || f.secret.is_empty() {
+            f.context.clone()
+        } else {
+            f.context.replace(&f.secret, &shown)
+        };
+        let context = context.trim();
+        if !context.is_empty() && !f.secret.contains('\n') {
+            writeln!(self.out, "    {dim}{context}{dim:#}")?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        if !self.opts.quiet {
+            if self.current_path.is_some() {
+                writeln!(self.out)?;
+            }
+            let b = self.style(Style::new().bold());
+            writeln!(self.out, "{b}ferret:{b:#} {}", summary.line())?;
+        }
+        self.out.flush()
+    }
+}

@@ -1,0 +1,104 @@
+//! Reports: one [`Reporter`] per output format. The collector feeds findings in a
+//! deterministic order (sorted by path, position and rule), except to streaming
+//! reporters (JSON Lines), which see each input's findings as soon as it is scanned.
+
+mod human;
+mod json;
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+
+pub use human::Human;
+pub use json::{Json, JsonLines, SCHEMA_VERSION};
+
+/// Totals for a scan, printed at the end of human output and included in JSON.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    /// Inputs scanned (files, blobs, standard input).
+    pub scanned: u64,
+    pub bytes: u64,
+    pub findings: u64,
+    pub skipped_binary: u64,
+    pub skipped_too_large: u64,
+    pub skipped_other: u64,
+    pub errors: u64,
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+    /// What one input is called in the summary line: `file` or `blob`.
+    #[serde(skip)]
+    pub unit: &'static str,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+impl Summary {
+    pub fn skipped(&self) -> u64 {
+        self.skipped_binary + self.skipped_too_large + self.skipped_other
+    }
+
+    /// One line: findings, inputs, bytes, skipped inputs and time.
+    pub fn line(&self) -> String {
+        let unit = if self.unit.is_empty() {
+            "file"
+        } else {
+            self.unit
+        };
+        let plural = |n: u64, w: &str| {
+            if n == 1 {
+                format!("{n} {w}")
+            } else {
+                format!("{n} {w}s")
+            }
+        };
+        let mut s = format!(
+            "{} in {} ({}) in {:.2}s",
+            plural(self.findings, "finding"),
+            plural(self.scanned, unit),
+            crate::source::human_bytes(self.bytes),
+            self.elapsed.as_secs_f64()
+        );
+        if self.skipped() > 0 {
+            let mut parts = Vec::new();
+            if self.skipped_binary > 0 {
+                parts.push(format!("{} binary", self.skipped_binary));
+            }
+            if self.skipped_too_large > 0 {
+                parts.push(format!("{} too large", self.skipped_too_large));
+            }
+            if self.skipped_other > 0 {
+                parts.push(format!("{} other", self.skipped_other));
+            }
+            s.push_str(&format!("; skipped {}", parts.join(", ")));
+        }
+        if self.errors > 0 {
+            s.push_str(&format!("; {}", plural(self.errors, "error")));
+        }
+        s
+    }
+}
+
+/// A report format.
+pub trait Reporter {
+    /// True when findings should be written as they arrive rather than sorted first.
+    fn streaming(&self) -> bool {
+        false
+    }
+    fn finding(&mut self, f: &Finding) -> io::Result<()>;
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Options every reporter understands.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportOptions {
+    pub show_secrets: bool,
+    pub color: bool,
+    pub quiet: bool,
+}
+
+pub type Output = Box<dyn Write + Send>;

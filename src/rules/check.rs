@@ -1,0 +1,103 @@
+//! Proves rules against their own examples: every example must yield a secret through
+//! the real engine (keywords, regex, entropy and placeholder filters together), and no
+//! negative example may.
+
+use std::fmt;
+
+use super::{Rule, RuleSet};
+use crate::engine::Engine;
+
+/// One failed example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFailure {
+    pub rule_id: String,
+    pub origin: String,
+    pub kind: FailureKind,
+    pub index: usize,
+    pub example: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A positive example that produced no finding.
+    Missed,
+    /// A negative example that produced a finding.
+    Matched,
+    /// The rule has no positive or no negative example.
+    NoExamples,
+    /// The regex does not compile.
+    BadRegex,
+}
+
+impl fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            FailureKind::Missed => format!("example {} was not found", self.index + 1),
+            FailureKind::Matched => {
+                format!("negative example {} was reported", self.index + 1)
+            }
+            FailureKind::NoExamples => {
+                "needs at least one example and one negative example".to_string()
+            }
+            FailureKind::BadRegex => String::new(),
+        };
+        if self.kind == FailureKind::BadRegex {
+            write!(f, "{}: rule `{}`: {}", self.origin, self.rule_id, self.example)
+        } else if self.example.is_empty() {
+            write!(f, "{}: rule `{}`: {what}", self.origin, self.rule_id)
+        } else {
+            write!(
+                f,
+                "{}: rule `{}`: {what}: {:?}",
+                self.origin, self.rule_id, self.example
+            )
+        }
+    }
+}
+
+/// Checks every rule of `rules` against its examples.
+pub fn check_examples(rules: &RuleSet) -> Vec<ExampleFailure> {
+    let mut failures = Vec::new();
+    for rule in rules.rules() {
+        failures.extend(check_rule(rule));
+    }
+    failures
+}
+
+/// Checks one rule alone (other rules cannot shadow it).
+pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
+    let fail = |kind, index, example: &str| ExampleFailure {
+        rule_id: rule.id.clone(),
+        origin: rule.origin.to_string(),
+        kind,
+        index,
+        example: example.to_string(),
+    };
+    if let Err(e) = rule.compiled() {
+        return vec![fail(FailureKind::BadRegex, 0, e)];
+    }
+    let mut failures = Vec::new();
+    if rule.examples.is_empty() || rule.negative_examples.is_empty() {
+        failures.push(fail(FailureKind::NoExamples, 0, ""));
+    }
+    let mut single = RuleSet::default();
+    single.push_shared(rule.clone());
+    let engine = Engine::new(single).expect("one rule's keywords always build");
+    let mut scratch = engine.new_scratch();
+    let mut found = Vec::new();
+    for (i, ex) in rule.examples.iter().enumerate() {
+        found.clear();
+        engine.find(ex.as_bytes(), &mut scratch, &mut found);
+        if found.is_empty() {
+            failures.push(fail(FailureKind::Missed, i, ex));
+        }
+    }
+    for (i, ex) in rule.negative_examples.iter().enumerate() {
+        found.clear();
+        engine.find(ex.as_bytes(), &mut scratch, &mut found);
+        if !found.is_empty() {
+            failures.push(fail(FailureKind::Matched, i, ex));
+        }
+    }
+    failures
+}

@@ -1,0 +1,222 @@
+//! Rules are data: each one names the keywords that make it worth running, the regex that
+//! confirms a candidate and captures the secret, and examples that prove it works.
+//!
+//! Rule files are TOML (`[[rules]]` tables). The built-in files under `rules/` are
+//! embedded in the binary (see [`builtin`]); users add their own with `--rules FILE`.
+
+pub mod builtin;
+pub mod check;
+mod schema;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use regex_automata::meta;
+use serde::{Deserialize, Serialize};
+
+pub use schema::{RuleFileError, parse_rule_file, parse_trusted_rule_file};
+
+/// How sure a rule is that what it matches is a live credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a rule was defined: the file (`rules/github.toml` for built-in rules) and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// The default number of bytes after a keyword that a rule's match may reach.
+pub const DEFAULT_WINDOW: usize = 512;
+/// How far before a keyword a rule's match may start.
+pub const WINDOW_BEFORE: usize = 256;
+
+/// A compiled regex and the index of the capture group holding the secret.
+#[derive(Debug)]
+pub struct CompiledRegex {
+    pub regex: meta::Regex,
+    pub secret_group: usize,
+}
+
+/// One validated rule. The regex compiles lazily, the first time a keyword of the rule
+/// is seen, so that a scan of a few bytes pays only for the rules it needs.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub regex: String,
+    pub min_entropy: Option<f64>,
+    pub confidence: Confidence,
+    pub examples: Vec<String>,
+    pub negative_examples: Vec<String>,
+    pub references: Vec<String>,
+    /// Bytes after the keyword that a match may reach.
+    pub window: usize,
+    /// Generic rules (password assignments and the like) give way to a specific rule
+    /// that matches the same secret, and get stricter value filters.
+    pub generic: bool,
+    pub origin: Origin,
+    compiled: OnceLock<Result<CompiledRegex, String>>,
+}
+
+impl Rule {
+    /// The compiled regex, building it on first use.
+    pub fn compiled(&self) -> Result<&CompiledRegex, &str> {
+        self.compiled
+            .get_or_init(|| compile_regex(&self.regex))
+            .as_ref()
+            .map_err(|e| e.as_str())
+    }
+}
+
+/// Compiles a rule regex for byte haystacks: Unicode classes off (ASCII `\w`, `\s`),
+/// matches may cover invalid UTF-8. Exactly one capture group, or a group named
+/// `secret`, holds the secret.
+pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
+    let regex = meta::Regex::builder()
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        )
+        .configure(meta::Config::new().utf8_empty(false))
+        .build(pattern)
+        .map_err(|e| format!("invalid regex: {e}"))?;
+    let info = regex.group_info();
+    let pid = regex_automata::PatternID::ZERO;
+    let secret_group = match info.to_index(pid, "secret") {
+        Some(i) => i,
+        None if info.group_len(pid) == 2 => 1,
+        None => {
+            return Err(format!(
+                "the regex must have exactly one capture group, or a group named `secret` (it has {})",
+                info.group_len(pid) - 1
+            ));
+        }
+    };
+    Ok(CompiledRegex {
+        regex,
+        secret_group,
+    })
+}
+
+/// An error loading rules: the file, and what is wrong (with the line where known).
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{path}: cannot read rule file: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Invalid(#[from] RuleFileError),
+    #[error("{origin}: rule `{id}` is defined twice (first at {first})")]
+    Duplicate {
+        id: String,
+        origin: Origin,
+        first: Origin,
+    },
+}
+
+/// An ordered, validated collection of rules with unique ids.
+#[derive(Debug, Default, Clone)]
+pub struct RuleSet {
+    rules: Vec<Arc<Rule>>,
+}
+
+impl RuleSet {
+    /// The rules embedded in the binary.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        for (name, text) in builtin::FILES {
+            let path = Path::new("rules").join(name);
+            set.extend(parse_trusted_rule_file(text, &path)?)?;
+        }
+        Ok(set)
+    }
+
+    /// Rules read from a file on disk.
+    pub fn from_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RuleError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(parse_rule_file(&text, path)?)
+    }
+
+    /// Adds rules, refusing an id that is already present.
+    pub fn extend(&mut self, rules: Vec<Rule>) -> Result<(), RuleError> {
+        for rule in rules {
+            if let Some(first) = self.rules.iter().find(|r| r.id == rule.id) {
+                return Err(RuleError::Duplicate {
+                    id: rule.id.clone(),
+                    origin: rule.origin.clone(),
+                    first: first.origin.clone(),
+                });
+            }
+            self.rules.push(Arc::new(rule));
+        }
+        Ok(())
+    }
+
+    /// Keeps only the rules for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Rule) -> bool) {
+        self.rules.retain(|r| keep(r));
+    }
+
+    pub fn rules(&self) -> &[Arc<Rule>] {
+        &self.rules
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Rule>> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+impl RuleSet {
+    /// Adds an already shared rule without the duplicate check (used to build
+    /// single-rule sets).
+    pub fn push_shared(&mut self, rule: Arc<Rule>) {
+        self.rules.push(rule);
+    }
+}

@@ -1,0 +1,192 @@
+//! The TOML schema of rule files and its validation, with errors that name file and line.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Confidence, DEFAULT_WINDOW, Origin, Rule};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    rules: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    name: String,
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    description: String,
+    keywords: Vec<String>,
+    regex: String,
+    #[serde(default)]
+    min_entropy: Option<f64>,
+    #[serde(default = "default_confidence")]
+    confidence: Confidence,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    negative_examples: Vec<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    window: Option<usize>,
+    #[serde(default)]
+    generic: Option<bool>,
+}
+
+fn default_confidence() -> Confidence {
+    Confidence::Medium
+}
+
+/// A rule file that cannot be used, with the file and the line of the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct RuleFileError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..offset.min(text.len())]).count()
+}
+
+/// Parses and validates a rule file. `path` is only used in messages and origins.
+/// The regexes are checked to compile: call sites that trust the file (the built-in
+/// rules, proven by tests) use [`parse_trusted_rule_file`] to skip that cost.
+pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileError> {
+    let rules = parse_trusted_rule_file(text, path)?;
+    for rule in &rules {
+        if let Err(message) = rule.compiled() {
+            return Err(RuleFileError {
+                path: path.to_owned(),
+                line: rule.origin.line,
+                message: format!("rule `{}`: {message}", rule.id),
+            });
+        }
+    }
+    Ok(rules)
+}
+
+/// Parses and validates a rule file's structure; regexes compile on first use.
+pub fn parse_trusted_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileError> {
+    let err = |line: usize, message: String| RuleFileError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        err(line, e.message().trim().to_string())
+    })?;
+    let default_provider = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(raw.rules.len());
+    for spanned in raw.rules {
+        let line = line_of(text, spanned.span().start);
+        let r = spanned.into_inner();
+        let bad = |what: &str| err(line, format!("rule `{}`: {what}", r.id));
+        if r.id.is_empty()
+            || !r
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        {
+            return Err(bad("`id` must be non-empty lowercase ASCII letters, digits, `.`, `_` or `-`"));
+        }
+        if r.name.trim().is_empty() {
+            return Err(bad("`name` must not be empty"));
+        }
+        if r.keywords.is_empty() {
+            return Err(bad("`keywords` must list at least one keyword"));
+        }
+        if r.keywords.iter().any(|k| k.len() < 2) {
+            return Err(bad("each keyword must be at least 2 bytes long"));
+        }
+        if let Some(e) = r.min_entropy
+            && !(0.0..=8.0).contains(&e)
+        {
+            return Err(bad("`min_entropy` must be between 0 and 8 bits per byte"));
+        }
+        if let Some(w) = r.window
+            && !(16..=65536).contains(&w)
+        {
+            return Err(bad("`window` must be between 16 and 65536 bytes"));
+        }
+        out.push(Rule {
+            generic: r.generic.unwrap_or_else(|| r.id.starts_with("generic.")),
+            provider: r.provider.unwrap_or_else(|| default_provider.clone()),
+            keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            window: r.window.unwrap_or(DEFAULT_WINDOW),
+            origin: Origin {
+                file: path.to_owned(),
+                line,
+            },
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            regex: r.regex,
+            min_entropy: r.min_entropy,
+            confidence: r.confidence,
+            examples: r.examples,
+            negative_examples: r.negative_examples,
+            references: r.references,
+            compiled: OnceLock::new(),
+        });
+    }
+    Ok(out)
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y)'\nbogus = 1\n";
+        let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        assert!(e.to_string().contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn bad_regex_names_rule_and_line() {
+        let text = "# c\n\n[[rules]]\nid = \"a.b\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y'\n";
+        let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.to_string().starts_with("x.toml:3: rule `a.b`: invalid regex"), "{e}");
+    }
+
+    #[test]
+    fn regex_with_two_groups_and_no_secret_name_is_rejected() {
+        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = '(a)(b)'\n";
+        let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
+        assert!(e.message.contains("exactly one capture group"), "{e}");
+    }
+
+    #[test]
+    fn named_secret_group_is_used() {
+        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"AB\"]\nregex = '(a)(?P<secret>b)'\n";
+        let rules = parse_rule_file(text, Path::new("x.toml")).unwrap();
+        assert_eq!(rules[0].compiled().unwrap().secret_group, 2);
+        assert_eq!(rules[0].keywords, vec!["ab"]);
+    }
+
+    #[test]
+    fn missing_keywords_is_an_error() {
+        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = []\nregex = '(a)'\n";
+        let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
+        assert!(e.message.contains("keywords"), "{e}");
+    }
+}

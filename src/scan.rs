@@ -1,0 +1,210 @@
+//! The scanning pipeline shared by every source: per-thread workers run the engine on
+//! what a source hands them and send findings to one collector, which reports them.
+//!
+//! source (parallel) → [`Worker`]: engine → findings → channel → [`Collector`] → report
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::engine::{Engine, Match, Scratch};
+use crate::finding::{self, Finding};
+use crate::report::{Reporter, Summary};
+use crate::source::{Consumer, SkipReason};
+
+/// What workers tell the collector.
+pub enum Event {
+    /// The findings of one input, sorted by position.
+    Findings(Vec<Finding>),
+    Skipped(String, SkipReason),
+    Error(String, String),
+}
+
+/// Counters every worker adds to.
+#[derive(Default)]
+pub struct Counters {
+    pub scanned: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// A per-thread consumer: runs the engine and sends findings on.
+pub struct Worker<'a> {
+    engine: &'a Engine,
+    scratch: Scratch,
+    matches: Vec<Match>,
+    tx: Sender<Event>,
+    counters: &'a Counters,
+    allow: fn(&[u8]) -> bool,
+}
+
+impl<'a> Worker<'a> {
+    pub fn new(
+        engine: &'a Engine,
+        tx: Sender<Event>,
+        counters: &'a Counters,
+        allow: fn(&[u8]) -> bool,
+    ) -> Worker<'a> {
+        Worker {
+            engine,
+            scratch: engine.new_scratch(),
+            matches: Vec::new(),
+            tx,
+            counters,
+            allow,
+        }
+    }
+
+    /// Scans `data`, returning its findings (used directly by sources that attach
+    /// provenance before sending).
+    pub fn findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+        self.counters.scanned.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.matches.clear();
+        self.engine.find(data, &mut self.scratch, &mut self.matches);
+        let mut out = Vec::new();
+        if !self.matches.is_empty() {
+            finding::build(self.engine, data, &self.matches, label, &self.allow, &mut out);
+        }
+        out
+    }
+
+    pub fn send(&self, event: Event) {
+        // The collector only goes away when the run is over; nothing to do then.
+        let _ = self.tx.send(event);
+    }
+}
+
+impl Consumer for Worker<'_> {
+    fn input(&mut self, label: &str, data: &[u8]) {
+        let f = self.findings(label, data);
+        if !f.is_empty() {
+            self.send(Event::Findings(f));
+        }
+    }
+
+    fn skipped(&mut self, label: &str, reason: SkipReason) {
+        self.send(Event::Skipped(label.to_string(), reason));
+    }
+
+    fn error(&mut self, label: &str, message: String) {
+        self.send(Event::Error(label.to_string(), message));
+    }
+}
+
+/// Receives events, writes warnings and errors to standard error as they come, and
+/// feeds the reporter (sorted at the end, or streamed).
+pub struct Collector {
+    reporter: Box<dyn Reporter + Send>,
+    pub quiet: bool,
+    pub verbose: bool,
+    /// A filter applied to every finding before it is reported (baselines and
+    /// allowlists); returns false to drop it.
+    pub keep: Box<dyn FnMut(&Finding) -> bool + Send>,
+}
+
+/// The result of a run: its summary, and whether output could be written.
+pub struct Outcome {
+    pub summary: Summary,
+}
+
+impl Outcome {
+    /// 2 if anything could not be read, else 1 if anything was found, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.summary.errors > 0 {
+            2
+        } else if self.summary.findings > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+impl Collector {
+    pub fn new(reporter: Box<dyn Reporter + Send>, quiet: bool, verbose: bool) -> Collector {
+        Collector {
+            reporter,
+            quiet,
+            verbose,
+            keep: Box::new(|_| true),
+        }
+    }
+
+    /// Drains `rx` until every sender is gone, then finishes the report.
+    pub fn run(
+        mut self,
+        rx: Receiver<Event>,
+        counters: &Counters,
+        started: Instant,
+        unit: &'static str,
+    ) -> io::Result<Outcome> {
+        let mut summary = Summary {
+            unit,
+            ..Summary::default()
+        };
+        let streaming = self.reporter.streaming();
+        let mut held: Vec<Finding> = Vec::new();
+        let stderr = io::stderr();
+        for event in rx {
+            match event {
+                Event::Findings(fs) => {
+                    for f in fs {
+                        if !(self.keep)(&f) {
+                            continue;
+                        }
+                        summary.findings += 1;
+                        if streaming {
+                            self.reporter.finding(&f)?;
+                        } else {
+                            held.push(f);
+                        }
+                    }
+                }
+                Event::Skipped(label, reason) => {
+                    let loud = match reason {
+                        SkipReason::Binary => {
+                            summary.skipped_binary += 1;
+                            false
+                        }
+                        SkipReason::TooLarge { .. } => {
+                            summary.skipped_too_large += 1;
+                            true
+                        }
+                        SkipReason::Symlink | SkipReason::Special => {
+                            summary.skipped_other += 1;
+                            false
+                        }
+                    };
+                    if (loud && !self.quiet) || self.verbose {
+                        let _ = writeln!(stderr.lock(), "ferret: skipped {label}: {reason}");
+                    }
+                }
+                Event::Error(label, message) => {
+                    summary.errors += 1;
+                    let _ = if label.is_empty() {
+                        writeln!(stderr.lock(), "ferret: error: {message}")
+                    } else if message.contains(&label) {
+                        writeln!(stderr.lock(), "ferret: error: {message}")
+                    } else {
+                        writeln!(stderr.lock(), "ferret: error: {label}: {message}")
+                    };
+                }
+            }
+        }
+        held.sort_by(|a, b| {
+            (&a.path, a.start_byte, &a.rule_id).cmp(&(&b.path, b.start_byte, &b.rule_id))
+        });
+        for f in &held {
+            self.reporter.finding(f)?;
+        }
+        summary.scanned = counters.scanned.load(Ordering::Relaxed);
+        summary.bytes = counters.bytes.load(Ordering::Relaxed);
+        summary.elapsed = started.elapsed();
+        self.reporter.finish(&summary)?;
+        Ok(Outcome { summary })
+    }
+}

@@ -1,0 +1,203 @@
+//! The directory source: files and directories walked in parallel with the `ignore`
+//! crate (honouring `.gitignore`, `.ignore` and `.ferretignore` unless told not to),
+//! and standard input. `.git` directories are never entered.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::{Consumer, SkipReason, looks_binary};
+
+/// How file contents are brought into memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Io {
+    /// `read(2)` into a buffer reused by each worker thread (the default: faster
+    /// for many small files, and immune to files truncated under us).
+    Read,
+    /// Memory-map each non-empty file.
+    Mmap,
+}
+
+#[derive(Debug, Clone)]
+pub struct FsOptions {
+    pub no_ignore: bool,
+    pub max_file_size: u64,
+    pub binary: bool,
+    pub threads: usize,
+    pub io: Io,
+}
+
+/// Walks `paths` (`-` is standard input) and hands every file to a consumer made by
+/// `make` for each worker thread.
+pub fn scan_paths<C, F>(paths: &[PathBuf], opts: &FsOptions, make: F)
+where
+    C: Consumer + Send,
+    F: Fn() -> C + Sync,
+{
+    let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|p| p.as_os_str() == "-");
+    if !stdin.is_empty() {
+        let mut c = make();
+        read_stdin(opts, &mut c);
+    }
+    let Some((first, rest)) = paths.split_first() else {
+        return;
+    };
+    let mut wb = WalkBuilder::new(first);
+    for p in rest {
+        wb.add(p);
+    }
+    let honour = !opts.no_ignore;
+    wb.hidden(false)
+        .follow_links(false)
+        .git_ignore(honour)
+        .git_global(honour)
+        .git_exclude(honour)
+        .ignore(honour)
+        .parents(honour)
+        .require_git(false)
+        .threads(opts.threads)
+        .filter_entry(|e| e.file_name() != ".git");
+    if honour {
+        wb.add_custom_ignore_filename(".ferretignore");
+    }
+    wb.build_parallel().run(|| {
+        let mut consumer = make();
+        let mut buf = Vec::new();
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => visit(&entry, opts, &mut consumer, &mut buf),
+                Err(e) => report_walk_error(e, &mut consumer),
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    match s.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => s.into_owned(),
+    }
+}
+
+fn report_walk_error<C: Consumer>(e: ignore::Error, c: &mut C) {
+    fn path_of(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Loop { child, .. } => Some(child),
+            _ => None,
+        }
+    }
+    let label = path_of(&e).map(display).unwrap_or_default();
+    c.error(&label, e.to_string());
+}
+
+fn visit<C: Consumer>(entry: &ignore::DirEntry, opts: &FsOptions, c: &mut C, buf: &mut Vec<u8>) {
+    let Some(ft) = entry.file_type() else {
+        // Standard input is handled elsewhere; nothing else lacks a type.
+        return;
+    };
+    if ft.is_dir() {
+        return;
+    }
+    let label = display(entry.path());
+    if ft.is_symlink() {
+        c.skipped(&label, SkipReason::Symlink);
+        return;
+    }
+    if !ft.is_file() {
+        c.skipped(&label, SkipReason::Special);
+        return;
+    }
+    if let Err(e) = scan_file(entry.path(), &label, opts, c, buf) {
+        c.error(&label, e.to_string());
+    }
+}
+
+/// Reads one regular file (bounded by the size limit) and hands it to the consumer.
+pub fn scan_file<C: Consumer>(
+    path: &Path,
+    label: &str,
+    opts: &FsOptions,
+    c: &mut C,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        c.skipped(label, SkipReason::Special);
+        return Ok(());
+    }
+    let size = meta.len();
+    if size > opts.max_file_size {
+        c.skipped(
+            label,
+            SkipReason::TooLarge {
+                size,
+                limit: opts.max_file_size,
+            },
+        );
+        return Ok(());
+    }
+    match opts.io {
+        Io::Mmap if size > 0 => {
+            // SAFETY: the map is read-only and private to this call. Another process
+            // truncating the file while we read it would raise SIGBUS; that risk is
+            // why `read` is the default and `mmap` is opt-in.
+            let map = unsafe { memmap2::Mmap::map(&file)? };
+            deliver(label, &map, opts, c);
+        }
+        _ => {
+            buf.clear();
+            // Read at most one byte past the limit: a file growing under us stays bounded.
+            file.take(opts.max_file_size + 1).read_to_end(buf)?;
+            if buf.len() as u64 > opts.max_file_size {
+                c.skipped(
+                    label,
+                    SkipReason::TooLarge {
+                        size: buf.len() as u64,
+                        limit: opts.max_file_size,
+                    },
+                );
+                return Ok(());
+            }
+            deliver(label, buf, opts, c);
+        }
+    }
+    Ok(())
+}
+
+fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &FsOptions, c: &mut C) {
+    if !opts.binary && looks_binary(data) {
+        c.skipped(label, SkipReason::Binary);
+    } else {
+        c.input(label, data);
+    }
+}
+
+fn read_stdin<C: Consumer>(opts: &FsOptions, c: &mut C) {
+    let label = "<stdin>";
+    let mut buf = Vec::new();
+    match io::stdin()
+        .lock()
+        .take(opts.max_file_size + 1)
+        .read_to_end(&mut buf)
+    {
+        Err(e) => c.error(label, format!("cannot read standard input: {e}")),
+        Ok(_) if buf.len() as u64 > opts.max_file_size => c.skipped(
+            label,
+            SkipReason::TooLarge {
+                size: buf.len() as u64,
+                limit: opts.max_file_size,
+            },
+        ),
+        Ok(_) => deliver(label, &buf, opts, c),
+    }
+}

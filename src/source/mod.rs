@@ -1,0 +1,90 @@
+//! Sources: where bytes come from. A source hands each input (a file, a blob, standard
+//! input) to a per-thread [`Consumer`] and knows nothing of rules or reports.
+
+pub mod fs;
+
+use std::fmt;
+
+/// Why an input was not scanned. Every skip is counted in the summary and listed with
+/// `--verbose`; none is silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A NUL byte in the first 8 KiB.
+    Binary,
+    /// Larger than `--max-file-size`.
+    TooLarge { size: u64, limit: u64 },
+    /// A symbolic link found while walking (links are not followed).
+    Symlink,
+    /// A FIFO, socket or device: never opened, so never blocks.
+    Special,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Binary => f.write_str("binary file (NUL byte in the first 8 KiB); --binary scans it"),
+            SkipReason::TooLarge { size, limit } => write!(
+                f,
+                "{} is over the {} limit (--max-file-size)",
+                human_bytes(*size),
+                human_bytes(*limit)
+            ),
+            SkipReason::Symlink => f.write_str("symbolic link (not followed)"),
+            SkipReason::Special => f.write_str("not a regular file (FIFO, socket or device)"),
+        }
+    }
+}
+
+/// Receives inputs from a source, on the source's worker thread.
+pub trait Consumer {
+    /// An input to scan. `label` is the path shown in reports.
+    fn input(&mut self, label: &str, data: &[u8]);
+    /// An input that was not scanned, and why.
+    fn skipped(&mut self, label: &str, reason: SkipReason);
+    /// An input that could not be read.
+    fn error(&mut self, label: &str, message: String);
+}
+
+/// The first bytes inspected to decide whether an input is binary.
+pub const BINARY_SNIFF_LEN: usize = 8192;
+
+/// True when a NUL byte appears in the first 8 KiB.
+pub fn looks_binary(data: &[u8]) -> bool {
+    memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
+}
+
+/// `1.3 GB`, `25 MB`, `512 B`: decimal units, one decimal.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_in_first_8k_means_binary() {
+        assert!(looks_binary(b"abc\0def"));
+        let mut late = vec![b'a'; BINARY_SNIFF_LEN];
+        late.push(0);
+        assert!(!looks_binary(&late));
+    }
+
+    #[test]
+    fn byte_sizes_read_well() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(25_000_000), "25.0 MB");
+        assert_eq!(human_bytes(1_320_000_000), "1.3 GB");
+    }
+}
