@@ -35,6 +35,9 @@ pub enum Command {
     /// Scan files and directories for secrets ('-' reads standard input)
     #[command(after_help = AFTER_HELP)]
     Scan(ScanArgs),
+    /// Scan every blob reachable from every reference of a git repository, once
+    #[command(after_help = AFTER_HELP)]
+    History(HistoryArgs),
     /// List the rules or prove their examples
     Rules {
         #[command(subcommand)]
@@ -124,6 +127,27 @@ pub struct ScanArgs {
     /// How file contents are read: `read` into a reused buffer, or `mmap`
     #[arg(long, value_enum, default_value_t = IoMode::Read, hide = true)]
     pub io: IoMode,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The repository (bare or not) [default: the one containing the current directory]
+    #[arg(value_name = "REPO")]
+    pub repo: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Scan only blobs introduced by commits after REV (REV..HEAD), e.g. the pushed range
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+    /// Scan only blobs introduced by commits in a revision range A..B
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+    /// Also scan blobs no reference reaches (dangling objects)
+    #[arg(long)]
+    pub include_unreachable: bool,
+    /// Scan binary blobs too (a NUL byte in their first 8 KiB)
+    #[arg(long)]
+    pub binary: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

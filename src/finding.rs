@@ -16,9 +16,12 @@ pub struct Provenance {
     pub date: String,
     pub summary: String,
     pub in_head: bool,
-    /// Number of distinct commits whose trees hold the blob at some path.
+    /// Number of distinct commits that introduced the secret (added or changed a file
+    /// to content holding it).
     pub commit_count: usize,
-    /// Every (commit, path) in which the blob appears.
+    /// Number of distinct paths at which those commits put it.
+    pub path_count: usize,
+    /// Every (commit, path) that introduced the secret, in topological order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<Occurrence>,
 }
@@ -128,7 +131,9 @@ pub fn build(
             (line + newlines, 1 + char_len(&secret_bytes[last_nl + 1..]))
         };
         let context = if full_line.len() <= CONTEXT_MAX {
-            String::from_utf8_lossy(full_line).trim_end_matches('\r').to_string()
+            String::from_utf8_lossy(full_line)
+                .trim_end_matches('\r')
+                .to_string()
         } else {
             let a = m.start.saturating_sub(CONTEXT_AROUND).max(line_start);
             let b = (m.end + CONTEXT_AROUND).min(line_end).max(a);
@@ -167,7 +172,10 @@ mod tests {
 
     #[test]
     fn redaction_keeps_a_short_prefix_and_the_length() {
-        assert_eq!(redact("ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"), "ghp_Ab…(40)");
+        assert_eq!(
+            redact("ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"),
+            "ghp_Ab…(40)"
+        );
         assert_eq!(redact("hunter2"), "h…(7)");
         assert_eq!(redact("ab"), "…(2)");
     }

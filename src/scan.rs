@@ -29,14 +29,53 @@ pub struct Counters {
     pub bytes: AtomicU64,
 }
 
-/// A per-thread consumer: runs the engine and sends findings on.
-pub struct Worker<'a> {
+/// Per-thread scanning state: the engine's scratch space and match buffer.
+pub struct Scanner<'a> {
     engine: &'a Engine,
     scratch: Scratch,
     matches: Vec<Match>,
-    tx: Sender<Event>,
     counters: &'a Counters,
     allow: fn(&[u8]) -> bool,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(engine: &'a Engine, counters: &'a Counters, allow: fn(&[u8]) -> bool) -> Self {
+        Scanner {
+            engine,
+            scratch: engine.new_scratch(),
+            matches: Vec::new(),
+            counters,
+            allow,
+        }
+    }
+
+    /// Scans `data`, counting it, and returns its findings sorted by position.
+    pub fn findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+        self.counters.scanned.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+        self.matches.clear();
+        self.engine.find(data, &mut self.scratch, &mut self.matches);
+        let mut out = Vec::new();
+        if !self.matches.is_empty() {
+            finding::build(
+                self.engine,
+                data,
+                &self.matches,
+                label,
+                &self.allow,
+                &mut out,
+            );
+        }
+        out
+    }
+}
+
+/// A per-thread consumer: scans what a source hands it and sends findings on.
+pub struct Worker<'a> {
+    scanner: Scanner<'a>,
+    tx: Sender<Event>,
 }
 
 impl<'a> Worker<'a> {
@@ -47,29 +86,9 @@ impl<'a> Worker<'a> {
         allow: fn(&[u8]) -> bool,
     ) -> Worker<'a> {
         Worker {
-            engine,
-            scratch: engine.new_scratch(),
-            matches: Vec::new(),
+            scanner: Scanner::new(engine, counters, allow),
             tx,
-            counters,
-            allow,
         }
-    }
-
-    /// Scans `data`, returning its findings (used directly by sources that attach
-    /// provenance before sending).
-    pub fn findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
-        self.counters.scanned.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.matches.clear();
-        self.engine.find(data, &mut self.scratch, &mut self.matches);
-        let mut out = Vec::new();
-        if !self.matches.is_empty() {
-            finding::build(self.engine, data, &self.matches, label, &self.allow, &mut out);
-        }
-        out
     }
 
     pub fn send(&self, event: Event) {
@@ -80,7 +99,7 @@ impl<'a> Worker<'a> {
 
 impl Consumer for Worker<'_> {
     fn input(&mut self, label: &str, data: &[u8]) {
-        let f = self.findings(label, data);
+        let f = self.scanner.findings(label, data);
         if !f.is_empty() {
             self.send(Event::Findings(f));
         }

@@ -1,6 +1,7 @@
 //! One module per command: each turns validated configuration into a run and returns
 //! the exit code.
 
+pub mod history;
 pub mod rules;
 pub mod scan;
 
@@ -10,6 +11,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
+        Command::History(args) => history::run(&args),
         Command::Rules { command } => rules::run(command),
     };
     match result {

@@ -76,9 +76,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "process.env",
     "env[",
     "env(",
-    "abcdefghij",
-    "123456789",
 ];
+
+/// Runs of sequential characters: in a generic value they mark a made-up value. (Not
+/// applied to specific token formats, whose alphabet and length already say much.)
+const SEQUENCE_MARKERS: &[&str] = &["abcdefgh", "12345678"];
 
 /// True when the secret is a placeholder rather than a credential: a marker word,
 /// `<your-key>`-style angle brackets, or one character repeated.
@@ -103,16 +105,44 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Values a generic assignment commonly holds that are not secrets.
 const NON_SECRET_VALUES: &[&str] = &[
-    "true", "false", "null", "none", "nil", "undefined", "password", "passwd", "secret",
-    "token", "required", "optional", "string", "empty", "default", "disabled", "enabled",
-    "hidden", "masked", "notset", "not_set", "unset",
+    "true",
+    "false",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "required",
+    "optional",
+    "string",
+    "empty",
+    "default",
+    "disabled",
+    "enabled",
+    "hidden",
+    "masked",
+    "notset",
+    "not_set",
+    "unset",
 ];
 
 /// Stricter checks for generic rules: the value must look like a literal secret, not
 /// a variable, a function call, a lookup or a template.
 fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     let v = &data[start..end];
-    if NON_SECRET_VALUES.iter().any(|w| v.eq_ignore_ascii_case(w.as_bytes())) {
+    if NON_SECRET_VALUES
+        .iter()
+        .any(|w| v.eq_ignore_ascii_case(w.as_bytes()))
+    {
+        return false;
+    }
+    if SEQUENCE_MARKERS
+        .iter()
+        .any(|m| contains_ignore_ascii_case(v, m.as_bytes()))
+    {
         return false;
     }
     if v.iter().any(|b| b"([]{}".contains(b)) || v.starts_with(b"$") || v.starts_with(b"%") {

@@ -30,7 +30,9 @@ impl Human {
     }
 }
 
-const PATH: Style = Style::new().bold().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Magenta)));
+const PATH: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Magenta)));
 const LOC: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
 const RULE: Style = Style::new().bold();
 const SECRET: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));

@@ -42,7 +42,11 @@ impl fmt::Display for ExampleFailure {
             FailureKind::BadRegex => String::new(),
         };
         if self.kind == FailureKind::BadRegex {
-            write!(f, "{}: rule `{}`: {}", self.origin, self.rule_id, self.example)
+            write!(
+                f,
+                "{}: rule `{}`: {}",
+                self.origin, self.rule_id, self.example
+            )
         } else if self.example.is_empty() {
             write!(f, "{}: rule `{}`: {what}", self.origin, self.rule_id)
         } else {

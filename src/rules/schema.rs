@@ -102,7 +102,9 @@ pub fn parse_trusted_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, Rul
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         {
-            return Err(bad("`id` must be non-empty lowercase ASCII letters, digits, `.`, `_` or `-`"));
+            return Err(bad(
+                "`id` must be non-empty lowercase ASCII letters, digits, `.`, `_` or `-`",
+            ));
         }
         if r.name.trim().is_empty() {
             return Err(bad("`name` must not be empty"));
@@ -147,14 +149,14 @@ pub fn parse_trusted_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, Rul
     Ok(out)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn syntax_error_names_the_line() {
-        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y)'\nbogus = 1\n";
+        let text =
+            "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y)'\nbogus = 1\n";
         let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(e.line, 1, "{e}");
         assert!(e.to_string().contains("bogus"), "{e}");
@@ -162,10 +164,15 @@ mod tests {
 
     #[test]
     fn bad_regex_names_rule_and_line() {
-        let text = "# c\n\n[[rules]]\nid = \"a.b\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y'\n";
+        let text =
+            "# c\n\n[[rules]]\nid = \"a.b\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y'\n";
         let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.to_string().starts_with("x.toml:3: rule `a.b`: invalid regex"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("x.toml:3: rule `a.b`: invalid regex"),
+            "{e}"
+        );
     }
 
     #[test]

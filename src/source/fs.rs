@@ -57,7 +57,6 @@ where
         .git_exclude(honour)
         .ignore(honour)
         .parents(honour)
-        .require_git(false)
         .threads(opts.threads)
         .filter_entry(|e| e.file_name() != ".git");
     if honour {

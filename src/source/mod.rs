@@ -2,6 +2,7 @@
 //! input) to a per-thread [`Consumer`] and knows nothing of rules or reports.
 
 pub mod fs;
+pub mod git;
 
 use std::fmt;
 
@@ -22,7 +23,9 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::Binary => f.write_str("binary file (NUL byte in the first 8 KiB); --binary scans it"),
+            SkipReason::Binary => {
+                f.write_str("binary file (NUL byte in the first 8 KiB); --binary scans it")
+            }
             SkipReason::TooLarge { size, limit } => write!(
                 f,
                 "{} is over the {} limit (--max-file-size)",

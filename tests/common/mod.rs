@@ -1,0 +1,102 @@
+//! Shared helpers: a temp dir per test, running the binary, building git repositories.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub use assert_cmd::Command;
+pub use tempfile::TempDir;
+
+/// A GitHub classic PAT in the real format (fake; 36 base62 characters).
+pub const GH_TOKEN: &str = "ghp_R7kLq2Vx9Zb4Nm8Tp3Wc6Yd1Hf5Js0Ga2Qe";
+/// A second, different token of the same kind.
+pub const GH_TOKEN_2: &str = "ghp_Lm4Qx8Tz2Vb6Nk9Rw3Yh7Jd5Pf1Sc0Ge8Ua";
+
+/// A rule file matching `tok_` + 20 alphanumerics, used where tests need a rule that
+/// does not depend on the built-in set.
+pub const TEST_RULES: &str = r#"
+[[rules]]
+id = "test.token"
+name = "Test Token"
+keywords = ["tok_"]
+regex = '\b(tok_[A-Za-z0-9]{20})\b'
+confidence = "high"
+examples = ["t = tok_Ab3dE5gH7jK9mN1pQ3sT"]
+negative_examples = ["t = tok_short"]
+"#;
+
+pub fn dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("ferret-test")
+        .tempdir()
+        .expect("temp dir")
+}
+
+pub fn ferret() -> Command {
+    let mut c = Command::cargo_bin("ferret").expect("binary built");
+    c.env_remove("GIT_INDEX_FILE").env("NO_COLOR", "1");
+    c
+}
+
+pub fn write(root: &Path, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, contents).unwrap();
+    p
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `ferret` with `args` in `cwd` and parses its JSON report (--format json).
+pub fn json_report(cwd: &Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let o = ferret()
+        .current_dir(cwd)
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}\nstderr: {}", stdout(&o), stderr(&o)));
+    (o.status.code().unwrap_or(-1), v, stderr(&o))
+}
+
+pub fn findings(v: &serde_json::Value) -> &Vec<serde_json::Value> {
+    v["findings"].as_array().expect("findings array")
+}
+
+/// Runs git in `dir` with a fixed identity and dates; panics on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let o = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Alice Dev")
+        .env("GIT_AUTHOR_EMAIL", "alice@dev.test")
+        .env("GIT_COMMITTER_NAME", "Alice Dev")
+        .env("GIT_COMMITTER_EMAIL", "alice@dev.test")
+        .env("GIT_AUTHOR_DATE", "2024-01-02T03:04:05Z")
+        .env("GIT_COMMITTER_DATE", "2024-01-02T03:04:05Z")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_DIR")
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+pub fn git_init(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["config", "user.name", "Alice Dev"]);
+    git(dir, &["config", "user.email", "alice@dev.test"]);
+    git(dir, &["config", "commit.gpgsign", "false"]);
+}

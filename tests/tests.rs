@@ -1,0 +1,5 @@
+//! Integration tests: the real `ferret` binary on files and git repositories created in
+//! temporary directories. Each test gets its own directory through the `dir()` helper.
+
+mod common;
+mod scan;
