@@ -204,9 +204,7 @@ impl Collector {
                 }
                 Event::Error(label, message) => {
                     summary.errors += 1;
-                    let _ = if label.is_empty() {
-                        writeln!(stderr.lock(), "ferret: error: {message}")
-                    } else if message.contains(&label) {
+                    let _ = if label.is_empty() || message.contains(&label) {
                         writeln!(stderr.lock(), "ferret: error: {message}")
                     } else {
                         writeln!(stderr.lock(), "ferret: error: {label}: {message}")

@@ -68,8 +68,6 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "${",
     "{{",
     "}}",
-    "%(",
-    "$(",
     "<%",
     "os.environ",
     "getenv",
@@ -80,7 +78,7 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
 
 /// Runs of sequential characters: in a generic value they mark a made-up value. (Not
 /// applied to specific token formats, whose alphabet and length already say much.)
-const SEQUENCE_MARKERS: &[&str] = &["abcdefgh", "12345678"];
+const SEQUENCE_MARKERS: &[&str] = &["abcdefgh", "12345678", "%(", "$("];
 
 /// True when the secret is a placeholder rather than a credential: a marker word,
 /// `<your-key>`-style angle brackets, or one character repeated.

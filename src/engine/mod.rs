@@ -143,9 +143,8 @@ impl Engine {
             }
         }
         windows.truncate(merged + 1);
-        for wi in 0..windows.len() {
-            let w = windows[wi];
-            self.confirm(data, w, &mut scratch.regex[w.rule as usize], out);
+        for w in windows.iter() {
+            self.confirm(data, *w, &mut scratch.regex[w.rule as usize], out);
         }
         let found = &mut out[first..];
         if found.len() > 1 {

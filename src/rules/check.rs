@@ -105,3 +105,25 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
     }
     failures
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_rule_proves_its_examples() {
+        let rules = RuleSet::builtin().expect("built-in rules parse");
+        let failures = check_examples(&rules);
+        let text: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
+        assert!(failures.is_empty(), "{}", text.join("\n"));
+    }
+
+    #[test]
+    fn builtin_rules_have_unique_ids_and_compile() {
+        let rules = RuleSet::builtin().expect("built-in rules parse");
+        assert!(rules.len() >= 300, "{} rules", rules.len());
+        for r in rules.rules() {
+            assert!(r.compiled().is_ok(), "{}: {:?}", r.id, r.compiled().err());
+        }
+    }
+}

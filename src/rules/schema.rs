@@ -158,7 +158,7 @@ mod tests {
         let text =
             "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = 'x(y)'\nbogus = 1\n";
         let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
-        assert_eq!(e.line, 1, "{e}");
+        assert_eq!(e.line, 6, "{e}");
         assert!(e.to_string().contains("bogus"), "{e}");
     }
 

@@ -9,9 +9,9 @@ pub use assert_cmd::Command;
 pub use tempfile::TempDir;
 
 /// A GitHub classic PAT in the real format (fake; 36 base62 characters).
-pub const GH_TOKEN: &str = "ghp_R7kLq2Vx9Zb4Nm8Tp3Wc6Yd1Hf5Js0Ga2Qe";
+pub const GH_TOKEN: &str = "ghp_R7kLq2Vx9Zb4Nm8Tp3Wc6Yd1Hf5Js0Ga2Qeu";
 /// A second, different token of the same kind.
-pub const GH_TOKEN_2: &str = "ghp_Lm4Qx8Tz2Vb6Nk9Rw3Yh7Jd5Pf1Sc0Ge8Ua";
+pub const GH_TOKEN_2: &str = "ghp_Lm4Qx8Tz2Vb6Nk9Rw3Yh7Jd5Pf1Sc0Ge8Uab";
 
 /// A rule file matching `tok_` + 20 alphanumerics, used where tests need a rule that
 /// does not depend on the built-in set.
