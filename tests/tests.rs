@@ -2,4 +2,5 @@
 //! temporary directories. Each test gets its own directory through the `dir()` helper.
 
 mod common;
+mod history;
 mod scan;
