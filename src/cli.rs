@@ -38,6 +38,9 @@ pub enum Command {
     /// Scan every blob reachable from every reference of a git repository, once
     #[command(after_help = AFTER_HELP)]
     History(HistoryArgs),
+    /// Scan what is staged for the next commit: only secrets on lines the commit adds
+    #[command(after_help = AFTER_HELP)]
+    Staged(StagedArgs),
     /// List the rules or prove their examples
     Rules {
         #[command(subcommand)]
@@ -146,6 +149,15 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub include_unreachable: bool,
     /// Scan binary blobs too (a NUL byte in their first 8 KiB)
+    #[arg(long)]
+    pub binary: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Scan binary files too (a NUL byte in their first 8 KiB)
     #[arg(long)]
     pub binary: bool,
 }

@@ -45,6 +45,7 @@ pub fn load_rules(extra: &[PathBuf], builtin: bool) -> Result<RuleSet> {
     for path in extra {
         rules.extend(RuleSet::from_file(path)?)?;
     }
+    crate::trace::phase(|| format!("loaded {} rules", rules.len()));
     Ok(rules)
 }
 

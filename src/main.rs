@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    ferret::trace::enabled();
     let cli = match ferret::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

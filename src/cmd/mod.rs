@@ -4,6 +4,7 @@
 pub mod history;
 pub mod rules;
 pub mod scan;
+pub mod staged;
 
 use crate::cli::{Cli, Command};
 
@@ -12,6 +13,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::History(args) => history::run(&args),
+        Command::Staged(args) => staged::run(&args),
         Command::Rules { command } => rules::run(command),
     };
     match result {

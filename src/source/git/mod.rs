@@ -4,6 +4,7 @@
 
 pub mod blobs;
 pub mod history;
+pub mod staged;
 
 use std::path::Path;
 

@@ -1,0 +1,174 @@
+//! `ferret staged`: the pre-commit scan. Only secrets on lines the commit adds are
+//! reported; a secret the file already held in `HEAD` is not reported again.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use gix::bstr::ByteSlice;
+use rayon::prelude::*;
+
+use crate::cli::{Format, StagedArgs};
+use crate::config::CommonConfig;
+use crate::engine::Engine;
+use crate::finding::Finding;
+use crate::scan::{Counters, Event, Scanner};
+use crate::source::git::staged::{self, StagedFile};
+use crate::source::{SkipReason, git, looks_binary};
+use crate::suppress;
+
+pub fn run(args: &StagedArgs) -> Result<i32> {
+    let cfg = CommonConfig::from_args(&args.common)?;
+    let repo = git::open(std::path::Path::new("."))?;
+    let index_path = staged::index_path(&repo);
+    let index = staged::read_index(&repo, &index_path)?;
+    crate::trace::phase(|| format!("read index: {} entries", index.entries().len()));
+    let changes = staged::changes(&repo, &index).context("cannot compare the index with HEAD")?;
+    crate::trace::phase(|| format!("compared with HEAD: {} files", changes.files.len()));
+    let removed: HashSet<_> = changes.removed.iter().copied().collect();
+    let files: Vec<&StagedFile> = changes
+        .files
+        .iter()
+        .filter(|f| !removed.contains(&f.new))
+        .collect();
+    let engine = Engine::for_small_inputs(cfg.rules)?;
+    let quiet = cfg.report.opts.quiet;
+    let human = cfg.report.format == Format::Human;
+    let sync = repo.clone().into_sync();
+    let max_size = cfg.max_file_size;
+    let outcome = super::scan::run_pipeline(&cfg.report, "file", |tx, counters| {
+        if changes.submodules > 0 && cfg.report.verbose {
+            eprintln!(
+                "ferret: note: {} changed submodules were not followed",
+                changes.submodules
+            );
+        }
+        let scan_file = |repo: &gix::Repository,
+                         scanner: &mut Scanner,
+                         old_scanner: &mut Scanner,
+                         f: &StagedFile| {
+            let label = f.path.to_str_lossy().into_owned();
+            match added_findings(repo, scanner, old_scanner, f, &label, max_size, args.binary) {
+                Ok(Outcome::Found(v)) if !v.is_empty() => {
+                    let _ = tx.send(Event::Findings(v));
+                }
+                Ok(Outcome::Found(_)) => {}
+                Ok(Outcome::Skipped(r)) => {
+                    let _ = tx.send(Event::Skipped(label, r));
+                }
+                Err(e) => {
+                    let _ = tx.send(Event::Error(label, format!("{e:#}")));
+                }
+            }
+        };
+        let discard = Counters::default();
+        if files.len() <= 32 || cfg.threads == 1 {
+            let mut scanner = Scanner::new(&engine, counters, suppress::line_is_allowed);
+            let mut old_scanner = Scanner::new(&engine, &discard, suppress::never_allowed);
+            for f in &files {
+                scan_file(&repo, &mut scanner, &mut old_scanner, f);
+            }
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(cfg.threads)
+                .build()
+                .expect("a thread pool");
+            pool.install(|| {
+                files.par_iter().for_each_init(
+                    || {
+                        (
+                            sync.to_thread_local(),
+                            Scanner::new(&engine, counters, suppress::line_is_allowed),
+                            Scanner::new(&engine, &discard, suppress::never_allowed),
+                        )
+                    },
+                    |(repo, scanner, old_scanner), f| scan_file(repo, scanner, old_scanner, f),
+                );
+            });
+        }
+    })?;
+    if outcome.summary.findings > 0 && human && !quiet {
+        advise(outcome.summary.findings);
+    }
+    Ok(outcome.exit_code())
+}
+
+enum Outcome {
+    Found(Vec<Finding>),
+    Skipped(SkipReason),
+}
+
+/// Scans the staged blob and keeps the findings on lines the commit adds whose secret
+/// the `HEAD` version of the file did not already hold.
+fn added_findings(
+    repo: &gix::Repository,
+    scanner: &mut Scanner,
+    old_scanner: &mut Scanner,
+    f: &StagedFile,
+    label: &str,
+    max_size: u64,
+    binary: bool,
+) -> Result<Outcome> {
+    let header = repo
+        .find_header(f.new)
+        .with_context(|| format!("cannot read staged blob {}", f.new))?;
+    if header.size() > max_size {
+        return Ok(Outcome::Skipped(SkipReason::TooLarge {
+            size: header.size(),
+            limit: max_size,
+        }));
+    }
+    let new = repo
+        .find_object(f.new)
+        .with_context(|| format!("cannot read staged blob {}", f.new))?;
+    if !binary && looks_binary(&new.data) {
+        return Ok(Outcome::Skipped(SkipReason::Binary));
+    }
+    let mut found = scanner.findings(label, &new.data);
+    if found.is_empty() {
+        return Ok(Outcome::Found(found));
+    }
+    let Some(old_id) = f.old else {
+        return Ok(Outcome::Found(found));
+    };
+    let old = repo
+        .find_object(old_id)
+        .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
+    let old_lines: HashSet<&[u8]> = old.data.lines().collect();
+    let old_secrets: HashSet<String> = old_scanner
+        .findings(label, &old.data)
+        .into_iter()
+        .map(|f| f.fingerprint)
+        .collect();
+    let new_lines: Vec<&[u8]> = new.data.lines().collect();
+    found.retain(|x| {
+        !old_secrets.contains(&x.fingerprint)
+            && (x.line..=x.end_line).any(|l| {
+                new_lines
+                    .get(l - 1)
+                    .is_none_or(|line| !old_lines.contains(line))
+            })
+    });
+    Ok(Outcome::Found(found))
+}
+
+/// What a developer whose commit was just blocked needs to know.
+fn advise(n: u64) {
+    let mut err = std::io::stderr().lock();
+    let bold = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        anstyle::Style::new().bold()
+    } else {
+        anstyle::Style::new()
+    };
+    use std::io::Write;
+    let _ = writeln!(
+        err,
+        "\n{bold}ferret: this commit adds {n} secret{}.{bold:#}\n\
+         \x20 - Remove it from the file, keep it in a secret store or an untracked env file, and `git add` the file again.\n\
+         \x20 - If it was ever pushed or shared, rotate it: removing it does not make it secret again.\n\
+         \x20 - If it is not a secret (a test fixture, a public key), add `ferret:allow` in a comment on that line.\n\
+         \x20 - To bypass this check once: `git commit --no-verify`. Avoid it: once committed, the secret\n\
+         \x20   stays in history, and removing it later means rewriting history for everyone.",
+        if n == 1 { "" } else { "s" }
+    );
+}
