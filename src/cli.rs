@@ -41,6 +41,11 @@ pub enum Command {
     /// Scan what is staged for the next commit: only secrets on lines the commit adds
     #[command(after_help = AFTER_HELP)]
     Staged(StagedArgs),
+    /// Install or remove the git pre-commit hook that runs `ferret staged`
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
     /// List the rules or prove their examples
     Rules {
         #[command(subcommand)]
@@ -64,6 +69,18 @@ pub enum RulesCommand {
         /// Rule files to check; without any, the built-in rules are checked
         files: Vec<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a pre-commit hook into the repository's hooks directory (core.hooksPath aware)
+    Install {
+        /// Replace an existing hook that ferret did not write
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-commit hook, if ferret wrote it
+    Uninstall,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,3 +4,4 @@
 mod common;
 mod history;
 mod scan;
+mod staged;

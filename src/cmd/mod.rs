@@ -2,6 +2,7 @@
 //! the exit code.
 
 pub mod history;
+pub mod hook;
 pub mod rules;
 pub mod scan;
 pub mod staged;
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::History(args) => history::run(&args),
         Command::Staged(args) => staged::run(&args),
         Command::Rules { command } => rules::run(command),
+        Command::Hook { command } => hook::run(command),
     };
     match result {
         Ok(code) => code,

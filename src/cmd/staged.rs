@@ -18,23 +18,38 @@ use crate::source::{SkipReason, git, looks_binary};
 use crate::suppress;
 
 pub fn run(args: &StagedArgs) -> Result<i32> {
-    let cfg = CommonConfig::from_args(&args.common)?;
-    let repo = git::open(std::path::Path::new("."))?;
-    let index_path = staged::index_path(&repo);
-    let index = staged::read_index(&repo, &index_path)?;
-    crate::trace::phase(|| format!("read index: {} entries", index.entries().len()));
-    let changes = staged::changes(&repo, &index).context("cannot compare the index with HEAD")?;
-    crate::trace::phase(|| format!("compared with HEAD: {} files", changes.files.len()));
+    // Start-up is the cost of a pre-commit scan: load the rules and build the keyword
+    // automaton on one thread while another reads the index and compares it with HEAD.
+    let (cfg, engine, git_side) = std::thread::scope(|s| {
+        let git_side = s.spawn(|| -> Result<_> {
+            let repo = git::open(std::path::Path::new("."))?;
+            let index = staged::read_index(&repo, &staged::index_path(&repo))?;
+            crate::trace::phase(|| format!("read index: {} entries", index.entries().len()));
+            let changes =
+                staged::changes(&repo, &index).context("cannot compare the index with HEAD")?;
+            crate::trace::phase(|| format!("compared with HEAD: {} files", changes.files.len()));
+            Ok((repo.into_sync(), changes))
+        });
+        let rules_side = (|| -> Result<_> {
+            let mut cfg = CommonConfig::from_args(&args.common)?;
+            let rules = std::mem::take(&mut cfg.rules);
+            Ok((cfg, Engine::for_small_inputs(rules)?))
+        })();
+        let git_side = git_side
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the index panicked")));
+        rules_side.map(|(c, e)| (c, e, git_side))
+    })?;
+    let (sync, changes) = git_side?;
+    let repo = sync.to_thread_local();
     let removed: HashSet<_> = changes.removed.iter().copied().collect();
     let files: Vec<&StagedFile> = changes
         .files
         .iter()
         .filter(|f| !removed.contains(&f.new))
         .collect();
-    let engine = Engine::for_small_inputs(cfg.rules)?;
     let quiet = cfg.report.opts.quiet;
     let human = cfg.report.format == Format::Human;
-    let sync = repo.clone().into_sync();
     let max_size = cfg.max_file_size;
     let outcome = super::scan::run_pipeline(&cfg.report, "file", |tx, counters| {
         if changes.submodules > 0 && cfg.report.verbose {
@@ -48,6 +63,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                          old_scanner: &mut Scanner,
                          f: &StagedFile| {
             let label = f.path.to_str_lossy().into_owned();
+            crate::trace::phase(|| format!("scanning {label}"));
             match added_findings(repo, scanner, old_scanner, f, &label, max_size, args.binary) {
                 Ok(Outcome::Found(v)) if !v.is_empty() => {
                     let _ = tx.send(Event::Findings(v));
@@ -87,6 +103,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
             });
         }
     })?;
+    crate::trace::phase(|| "scanned and reported".to_string());
     if outcome.summary.findings > 0 && human && !quiet {
         advise(outcome.summary.findings);
     }

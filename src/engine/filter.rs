@@ -35,6 +35,13 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if is_placeholder(secret) {
         return None;
     }
+    if rule
+        .stopwords
+        .iter()
+        .any(|w| secret.eq_ignore_ascii_case(w.as_bytes()))
+    {
+        return None;
+    }
     if rule.generic && !generic_value_ok(data, start, end) {
         return None;
     }

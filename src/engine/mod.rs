@@ -75,7 +75,7 @@ impl Engine {
     /// Like [`Engine::new`], for a few kilobytes of input (a pre-commit hook): an
     /// automaton that builds several times faster and runs somewhat slower.
     pub fn for_small_inputs(rules: RuleSet) -> Result<Engine, EngineError> {
-        Engine::build(rules, AhoCorasickKind::NoncontiguousNFA)
+        Engine::build(rules, AhoCorasickKind::ContiguousNFA)
     }
 
     fn build(rules: RuleSet, kind: AhoCorasickKind) -> Result<Engine, EngineError> {

@@ -87,6 +87,8 @@ pub struct Rule {
     /// Generic rules (password assignments and the like) give way to a specific rule
     /// that matches the same secret, and get stricter value filters.
     pub generic: bool,
+    /// Values that are never secrets for this rule (matched case-insensitively).
+    pub stopwords: Vec<String>,
     pub origin: Origin,
     compiled: OnceLock<Result<CompiledRegex, String>>,
 }
@@ -95,7 +97,12 @@ impl Rule {
     /// The compiled regex, building it on first use.
     pub fn compiled(&self) -> Result<&CompiledRegex, &str> {
         self.compiled
-            .get_or_init(|| compile_regex(&self.regex))
+            .get_or_init(|| {
+                let t = std::time::Instant::now();
+                let r = compile_regex(&self.regex);
+                crate::trace::phase(|| format!("compiled {} in {:?}", self.id, t.elapsed()));
+                r
+            })
             .as_ref()
             .map_err(|e| e.as_str())
     }
@@ -111,7 +118,12 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
                 .unicode(false)
                 .utf8(false),
         )
-        .configure(meta::Config::new().utf8_empty(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .dfa(false)
+                .onepass(false),
+        )
         .build(pattern)
         .map_err(|e| format!("invalid regex: {e}"))?;
     let info = regex.group_info();

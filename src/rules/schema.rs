@@ -40,6 +40,8 @@ struct RawRule {
     window: Option<usize>,
     #[serde(default)]
     generic: Option<bool>,
+    #[serde(default)]
+    stopwords: Vec<String>,
 }
 
 fn default_confidence() -> Confidence {
@@ -130,6 +132,7 @@ pub fn parse_trusted_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, Rul
             provider: r.provider.unwrap_or_else(|| default_provider.clone()),
             keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
             window: r.window.unwrap_or(DEFAULT_WINDOW),
+            stopwords: r.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
             origin: Origin {
                 file: path.to_owned(),
                 line,
