@@ -46,6 +46,11 @@ pub enum Command {
         #[command(subcommand)]
         command: HookCommand,
     },
+    /// Write a commented starter .ferret.toml
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// List the rules or prove their examples
     Rules {
         #[command(subcommand)]
@@ -68,6 +73,19 @@ pub enum RulesCommand {
     Check {
         /// Rule files to check; without any, the built-in rules are checked
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented starter configuration file
+    Init {
+        /// Where to write it
+        #[arg(default_value = ".ferret.toml")]
+        path: PathBuf,
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -97,6 +115,25 @@ pub enum Format {
     Json,
     /// One JSON finding per line, streamed as found
     Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other dashboards
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+}
+
+impl From<Level> for crate::rules::Confidence {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::Low => crate::rules::Confidence::Low,
+            Level::Medium => crate::rules::Confidence::Medium,
+            Level::High => crate::rules::Confidence::High,
+        }
+    }
 }
 
 /// Options shared by every scanning command.
@@ -129,6 +166,30 @@ pub struct CommonArgs {
     /// List every skipped input (binary, too large) on standard error
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Configuration file [default: .ferret.toml at the scan root or repository root]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Report lines carrying `ferret:allow` (and gitleaks/detect-secrets markers) too
+    #[arg(long)]
+    pub no_inline_allow: bool,
+    /// Report only findings of at least this confidence
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub confidence: Option<Level>,
+    /// Exit with 1 only for findings of at least this confidence
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<Level>,
+    /// Exit with 0 even when there are findings (errors still exit with 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Report only findings that are not in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the findings of this run in a baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline_write: Option<PathBuf>,
+    /// With --baseline: drop entries that no longer match and list them
+    #[arg(long, requires = "baseline")]
+    pub baseline_prune: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,9 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::engine::{Engine, Match, Scratch};
 use crate::finding::{self, Finding};
 use crate::report::{Reporter, Summary};
+use crate::rules::Confidence;
 use crate::source::{Consumer, SkipReason};
+use crate::suppress::Suppressor;
 
 /// What workers tell the collector.
 pub enum Event {
@@ -120,22 +122,32 @@ pub struct Collector {
     reporter: Box<dyn Reporter + Send>,
     pub quiet: bool,
     pub verbose: bool,
-    /// A filter applied to every finding before it is reported (baselines and
-    /// allowlists); returns false to drop it.
-    pub keep: Box<dyn FnMut(&Finding) -> bool + Send>,
+    /// Decides which findings are reported (allowlists, confidence, baseline).
+    pub suppressor: Suppressor,
+    /// Findings at or above this confidence fail the run.
+    pub fail_on: Confidence,
+    /// Keep every reported finding in the outcome even when streaming (baselines).
+    pub retain_reported: bool,
 }
 
-/// The result of a run: its summary, and whether output could be written.
+/// The result of a run.
 pub struct Outcome {
     pub summary: Summary,
+    /// Reported findings at or above the `fail_on` confidence.
+    pub failing: u64,
+    /// Every reported finding (kept for baselines).
+    pub reported: Vec<Finding>,
+    /// The suppressor, with the baseline entries this run matched.
+    pub suppressor: Suppressor,
 }
 
 impl Outcome {
-    /// 2 if anything could not be read, else 1 if anything was found, else 0.
+    /// 2 if anything could not be read, else 1 if a failing finding was reported,
+    /// else 0.
     pub fn exit_code(&self) -> i32 {
         if self.summary.errors > 0 {
             2
-        } else if self.summary.findings > 0 {
+        } else if self.failing > 0 {
             1
         } else {
             0
@@ -144,12 +156,20 @@ impl Outcome {
 }
 
 impl Collector {
-    pub fn new(reporter: Box<dyn Reporter + Send>, quiet: bool, verbose: bool) -> Collector {
+    pub fn new(
+        reporter: Box<dyn Reporter + Send>,
+        quiet: bool,
+        verbose: bool,
+        suppressor: Suppressor,
+        fail_on: Confidence,
+    ) -> Collector {
         Collector {
             reporter,
             quiet,
             verbose,
-            keep: Box::new(|_| true),
+            suppressor,
+            fail_on,
+            retain_reported: false,
         }
     }
 
@@ -167,17 +187,24 @@ impl Collector {
         };
         let streaming = self.reporter.streaming();
         let mut held: Vec<Finding> = Vec::new();
+        let mut failing = 0;
         let stderr = io::stderr();
         for event in rx {
             match event {
                 Event::Findings(fs) => {
                     for f in fs {
-                        if !(self.keep)(&f) {
+                        if !self.suppressor.keep(&f) {
                             continue;
                         }
                         summary.findings += 1;
+                        if f.confidence >= self.fail_on {
+                            failing += 1;
+                        }
                         if streaming {
                             self.reporter.finding(&f)?;
+                            if self.retain_reported {
+                                held.push(f);
+                            }
                         } else {
                             held.push(f);
                         }
@@ -215,13 +242,20 @@ impl Collector {
         held.sort_by(|a, b| {
             (&a.path, a.start_byte, &a.rule_id).cmp(&(&b.path, b.start_byte, &b.rule_id))
         });
-        for f in &held {
-            self.reporter.finding(f)?;
+        if !streaming {
+            for f in &held {
+                self.reporter.finding(f)?;
+            }
         }
         summary.scanned = counters.scanned.load(Ordering::Relaxed);
         summary.bytes = counters.bytes.load(Ordering::Relaxed);
         summary.elapsed = started.elapsed();
         self.reporter.finish(&summary)?;
-        Ok(Outcome { summary })
+        Ok(Outcome {
+            summary,
+            failing,
+            reported: held,
+            suppressor: self.suppressor,
+        })
     }
 }

@@ -31,3 +31,259 @@ mod tests {
         assert!(!line_is_allowed(b"key = 'abc' # ferret allow"));
     }
 }
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use regex_automata::meta::Regex;
+use sha2::{Digest, Sha256};
+
+use crate::finding::Finding;
+use crate::rules::Confidence;
+
+/// Value allowlist: regexes over the secret and case-insensitive stopwords.
+#[derive(Default)]
+pub struct ValueAllow {
+    pub regexes: Vec<Regex>,
+    pub stopwords: Vec<String>,
+}
+
+impl ValueAllow {
+    fn allows(&self, secret: &str) -> bool {
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords.iter().any(|w| lower.contains(w.as_str()))
+            || self.regexes.iter().any(|r| r.is_match(secret))
+    }
+}
+
+/// Everything that decides whether a finding is reported, after the engine: path and
+/// value allowlists, minimum confidence, and the baseline.
+#[derive(Default)]
+pub struct Suppressor {
+    pub min_confidence: Option<Confidence>,
+    pub exclude_paths: Option<ignore::gitignore::Gitignore>,
+    pub values: ValueAllow,
+    pub rule_values: HashMap<String, ValueAllow>,
+    pub baseline: Option<Baseline>,
+    /// Baseline entries that matched a finding in this run (for pruning).
+    pub baseline_hits: HashSet<BaselineEntry>,
+}
+
+impl Suppressor {
+    /// True when `f` is to be reported.
+    pub fn keep(&mut self, f: &Finding) -> bool {
+        if self.min_confidence.is_some_and(|m| f.confidence < m) {
+            return false;
+        }
+        if let Some(g) = &self.exclude_paths
+            && g.matched_path_or_any_parents(Path::new(&f.path), false)
+                .is_ignore()
+        {
+            return false;
+        }
+        if self.values.allows(&f.secret)
+            || self
+                .rule_values
+                .get(&f.rule_id)
+                .is_some_and(|v| v.allows(&f.secret))
+        {
+            return false;
+        }
+        if let Some(b) = &self.baseline {
+            let e = b.entry_for(f);
+            if b.entries.contains(&e) {
+                self.baseline_hits.insert(e);
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One known finding: rule, path and a salted hash of the secret (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BaselineEntry {
+    pub rule_id: String,
+    pub path: String,
+    pub hash: String,
+}
+
+/// A baseline file: a header with the salt, then one sorted entry per line
+/// (`rule<TAB>path<TAB>hash`), so that it merges cleanly in git.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    pub salt: String,
+    pub entries: BTreeSet<BaselineEntry>,
+}
+
+const BASELINE_HEADER: &str =
+    "# ferret baseline v1: rule, path, salted SHA-256 of the secret (no secrets are stored)";
+
+impl Baseline {
+    /// An empty baseline with a fresh random salt.
+    pub fn new() -> Baseline {
+        use std::hash::{BuildHasher, Hasher};
+        let mut salt = String::new();
+        for i in 0..2u64 {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(i);
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            salt.push_str(&format!("{:016x}", h.finish()));
+        }
+        Baseline {
+            salt,
+            entries: BTreeSet::new(),
+        }
+    }
+
+    pub fn entry_for(&self, f: &Finding) -> BaselineEntry {
+        let mut h = Sha256::new();
+        h.update(self.salt.as_bytes());
+        h.update([0]);
+        h.update(f.rule_id.as_bytes());
+        h.update([0]);
+        h.update(f.secret.as_bytes());
+        let d = h.finalize();
+        BaselineEntry {
+            rule_id: f.rule_id.clone(),
+            path: f.path.clone(),
+            hash: d[..16].iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
+        let bad = |line: usize, message: &str| BaselineError {
+            path: path.to_owned(),
+            line,
+            message: message.to_string(),
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(0, &e.to_string()))?;
+        let mut salt = None;
+        let mut entries = BTreeSet::new();
+        for (i, line) in text.lines().enumerate() {
+            let n = i + 1;
+            if let Some(s) = line.strip_prefix("# salt: ") {
+                salt = Some(s.trim().to_string());
+                continue;
+            }
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let mut parts = line.splitn(3, '\t');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(r), Some(p), Some(h)) if h.len() == 32 => {
+                    entries.insert(BaselineEntry {
+                        rule_id: r.to_string(),
+                        path: unescape(p),
+                        hash: h.to_string(),
+                    });
+                }
+                _ => return Err(bad(n, "expected `rule<TAB>path<TAB>hash`")),
+            }
+        }
+        let salt = salt.ok_or_else(|| bad(1, "no `# salt:` line"))?;
+        Ok(Baseline { salt, entries })
+    }
+
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let mut out = format!("{BASELINE_HEADER}\n# salt: {}\n", self.salt);
+        for e in &self.entries {
+            out.push_str(&format!("{}\t{}\t{}\n", e.rule_id, escape(&e.path), e.hash));
+        }
+        let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+        std::fs::write(&tmp, out)?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+impl Default for Baseline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn escape(p: &str) -> String {
+    p.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+}
+
+fn unescape(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut it = p.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('t') => out.push('\t'),
+                Some('n') => out.push('\n'),
+                Some(o) => out.push(o),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A baseline file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("baseline {path}:{line}: {message}")]
+pub struct BaselineError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod baseline_tests {
+    use super::*;
+
+    fn finding(rule: &str, path: &str, secret: &str) -> Finding {
+        Finding {
+            rule_id: rule.into(),
+            rule_name: String::new(),
+            confidence: Confidence::High,
+            path: path.into(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            start_byte: 0,
+            end_byte: 0,
+            secret: secret.into(),
+            context: String::new(),
+            fingerprint: String::new(),
+            entropy: 0.0,
+            provenance: None,
+        }
+    }
+
+    #[test]
+    fn baseline_round_trips_without_storing_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.txt");
+        let mut b = Baseline::new();
+        let f = finding("r", "a\tb.env", "s3cr3t-value");
+        b.entries.insert(b.entry_for(&f));
+        b.write(&p).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(!text.contains("s3cr3t-value"));
+        let back = Baseline::read(&p).unwrap();
+        assert_eq!(back.salt, b.salt);
+        assert!(back.entries.contains(&back.entry_for(&f)));
+    }
+
+    #[test]
+    fn salt_changes_the_hash() {
+        let f = finding("r", "p", "v");
+        assert_ne!(
+            Baseline::new().entry_for(&f).hash,
+            Baseline::new().entry_for(&f).hash
+        );
+    }
+}

@@ -326,6 +326,8 @@ fn pre_commit_framework_blocks_a_staged_secret_and_passes_a_clean_commit() {
             .args(["try-repo", project, "ferret"])
             .env("PRE_COMMIT_HOME", home.path())
             .env("CARGO_TARGET_DIR", format!("{project}/target/pre-commit"))
+            .env("CARGO_PROFILE_RELEASE_LTO", "off")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
             .output()
             .unwrap()
     };

@@ -19,17 +19,18 @@ use crate::scan::{Counters, Event, Scanner};
 use crate::source::git::blobs::{self, BlobSink, SeenSet};
 use crate::source::git::history::{self, History, Intro, Selection};
 use crate::source::{SkipReason, git, looks_binary};
-use crate::suppress;
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
-    let cfg = CommonConfig::from_args(&args.common)?;
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let mut cfg = CommonConfig::from_args(&args.common, &path)?;
     let mut repo = git::open(&path)?;
     repo.object_cache_size(Some(16 << 20));
     let selection = selection(&repo, args)?;
-    let engine = Engine::new(cfg.rules)?;
+    let engine = Engine::new(std::mem::take(&mut cfg.rules))?;
     let quiet = cfg.report.opts.quiet;
-    let outcome = super::scan::run_pipeline(&cfg.report, "blob", |tx, counters| {
+    let allow = cfg.allow;
+    let suppressor = std::mem::take(&mut cfg.suppressor);
+    super::pipeline::run(&cfg.report, suppressor, "blob", |tx, counters| {
         let send = |e: Event| {
             let _ = tx.send(e);
         };
@@ -66,6 +67,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             results: Mutex::new(Vec::new()),
             lfs: std::sync::atomic::AtomicU64::new(0),
             progress: progress_bar(quiet, h.blobs.len() as u64),
+            allow,
         };
         if trace {
             eprintln!(
@@ -116,8 +118,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             Ok(_) => {}
             Err(e) => send(Event::Error(String::new(), format!("{e:#}"))),
         }
-    })?;
-    Ok(outcome.exit_code())
+    })
 }
 
 fn selection(repo: &gix::Repository, args: &HistoryArgs) -> Result<Selection> {
@@ -196,6 +197,7 @@ struct Ctx<'a> {
     results: Mutex<Vec<(ObjectId, Vec<Finding>)>>,
     lfs: std::sync::atomic::AtomicU64,
     progress: Option<indicatif::ProgressBar>,
+    allow: fn(&[u8]) -> bool,
 }
 
 struct Sink<'a> {
@@ -208,7 +210,7 @@ impl<'a> Sink<'a> {
     fn new(ctx: &'a Ctx<'a>, tx: Sender<Event>) -> Self {
         Sink {
             ctx,
-            scanner: Scanner::new(ctx.engine, ctx.counters, suppress::line_is_allowed),
+            scanner: Scanner::new(ctx.engine, ctx.counters, ctx.allow),
             tx,
         }
     }

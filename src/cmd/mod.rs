@@ -1,8 +1,10 @@
 //! One module per command: each turns validated configuration into a run and returns
 //! the exit code.
 
+pub mod config;
 pub mod history;
 pub mod hook;
+pub mod pipeline;
 pub mod rules;
 pub mod scan;
 pub mod staged;
@@ -17,6 +19,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Staged(args) => staged::run(&args),
         Command::Rules { command } => rules::run(command),
         Command::Hook { command } => hook::run(command),
+        Command::Config { command } => config::run(command),
     };
     match result {
         Ok(code) => code,

@@ -31,7 +31,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
             Ok((repo.into_sync(), changes))
         });
         let rules_side = (|| -> Result<_> {
-            let mut cfg = CommonConfig::from_args(&args.common)?;
+            let mut cfg = CommonConfig::from_args(&args.common, std::path::Path::new("."))?;
             let rules = std::mem::take(&mut cfg.rules);
             Ok((cfg, Engine::for_small_inputs(rules)?))
         })();
@@ -41,6 +41,9 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
         rules_side.map(|(c, e)| (c, e, git_side))
     })?;
     let (sync, changes) = git_side?;
+    let mut cfg = cfg;
+    let allow = cfg.allow;
+    let suppressor = std::mem::take(&mut cfg.suppressor);
     let repo = sync.to_thread_local();
     let removed: HashSet<_> = changes.removed.iter().copied().collect();
     let files: Vec<&StagedFile> = changes
@@ -51,7 +54,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
     let quiet = cfg.report.opts.quiet;
     let human = cfg.report.format == Format::Human;
     let max_size = cfg.max_file_size;
-    let outcome = super::scan::run_pipeline(&cfg.report, "file", |tx, counters| {
+    let outcome = super::pipeline::collect(&cfg.report, suppressor, "file", |tx, counters| {
         if changes.submodules > 0 && cfg.report.verbose {
             eprintln!(
                 "ferret: note: {} changed submodules were not followed",
@@ -79,7 +82,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
         };
         let discard = Counters::default();
         if files.len() <= 32 || cfg.threads == 1 {
-            let mut scanner = Scanner::new(&engine, counters, suppress::line_is_allowed);
+            let mut scanner = Scanner::new(&engine, counters, allow);
             let mut old_scanner = Scanner::new(&engine, &discard, suppress::never_allowed);
             for f in &files {
                 scan_file(&repo, &mut scanner, &mut old_scanner, f);
@@ -94,7 +97,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                     || {
                         (
                             sync.to_thread_local(),
-                            Scanner::new(&engine, counters, suppress::line_is_allowed),
+                            Scanner::new(&engine, counters, allow),
                             Scanner::new(&engine, &discard, suppress::never_allowed),
                         )
                     },
@@ -103,11 +106,16 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
             });
         }
     })?;
+    super::pipeline::finish(&cfg.report, &outcome)?;
     crate::trace::phase(|| "scanned and reported".to_string());
     if outcome.summary.findings > 0 && human && !quiet {
         advise(outcome.summary.findings);
     }
-    Ok(outcome.exit_code())
+    Ok(if cfg.report.exit_zero && outcome.summary.errors == 0 {
+        0
+    } else {
+        outcome.exit_code()
+    })
 }
 
 enum Outcome {

@@ -4,6 +4,7 @@
 
 mod human;
 mod json;
+mod sarif;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::finding::Finding;
 
 pub use human::Human;
 pub use json::{Json, JsonLines, SCHEMA_VERSION};
+pub use sarif::Sarif;
 
 /// Totals for a scan, printed at the end of human output and included in JSON.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]

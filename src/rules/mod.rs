@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use regex_automata::meta;
 use serde::{Deserialize, Serialize};
 
-pub use schema::{RuleFileError, parse_rule_file, parse_trusted_rule_file};
+pub use schema::{RuleFileError, parse_rule_file, parse_rules_in, parse_trusted_rule_file};
 
 /// How sure a rule is that what it matches is a live credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -78,6 +78,34 @@ pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileErr
     Ok(rules)
 }
 
+/// Parses the `[[rules]]` tables of a file that also holds other keys (a
+/// `.ferret.toml`), fully validated; the other keys are the caller's to check.
+pub fn parse_rules_in(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileError> {
+    #[derive(Deserialize)]
+    struct Embedded {
+        #[serde(default)]
+        rules: Vec<Spanned<RawRule>>,
+        #[serde(flatten)]
+        _rest: toml::Table,
+    }
+    let raw: Embedded = toml::from_str(text).map_err(|e| RuleFileError {
+        path: path.to_owned(),
+        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
+        message: e.message().trim().to_string(),
+    })?;
+    let rules = build_rules(raw.rules, text, path)?;
+    for rule in &rules {
+        if let Err(message) = rule.compiled() {
+            return Err(RuleFileError {
+                path: path.to_owned(),
+                line: rule.origin.line,
+                message: format!("rule `{}`: {message}", rule.id),
+            });
+        }
+    }
+    Ok(rules)
+}
+
 /// Parses and validates a rule file's structure; regexes compile on first use.
 pub fn parse_trusted_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileError> {
     let err = |line: usize, message: String| RuleFileError {
@@ -89,12 +117,25 @@ pub fn parse_trusted_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, Rul
         let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
         err(line, e.message().trim().to_string())
     })?;
+    build_rules(raw.rules, text, path)
+}
+
+fn build_rules(
+    raw_rules: Vec<Spanned<RawRule>>,
+    text: &str,
+    path: &Path,
+) -> Result<Vec<Rule>, RuleFileError> {
+    let err = |line: usize, message: String| RuleFileError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
     let default_provider = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut out = Vec::with_capacity(raw.rules.len());
-    for spanned in raw.rules {
+    let mut out = Vec::with_capacity(raw_rules.len());
+    for spanned in raw_rules {
         let line = line_of(text, spanned.span().start);
         let r = spanned.into_inner();
         let bad = |what: &str| err(line, format!("rule `{}`: {what}", r.id));

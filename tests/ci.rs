@@ -1,0 +1,341 @@
+//! The CI lint step: SARIF, `.ferret.toml`, inline allows, baselines, exit codes.
+
+use crate::common::*;
+
+fn scan(d: &std::path::Path, extra: &[&str]) -> (i32, Vec<serde_json::Value>, String) {
+    let mut args = vec!["scan", "."];
+    args.extend_from_slice(extra);
+    let (code, v, err) = json_report(d, &args);
+    (code, findings(&v).clone(), err)
+}
+
+fn secrets(fs: &[serde_json::Value]) -> Vec<String> {
+    let mut v: Vec<String> = fs
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn inline_allow_comments_in_several_syntaxes_suppress_unless_audited() {
+    let d = dir();
+    write(
+        d.path(),
+        "a.py",
+        format!("T = '{GH_TOKEN}'  # ferret:allow\n"),
+    );
+    write(
+        d.path(),
+        "b.js",
+        format!("const t = '{GH_TOKEN}'; // gitleaks:allow\n"),
+    );
+    write(
+        d.path(),
+        "c.yaml",
+        format!("t: {GH_TOKEN}  # pragma: allowlist secret\n"),
+    );
+    write(
+        d.path(),
+        "d.html",
+        format!("<!-- ferret:allow --><i>{GH_TOKEN_2}</i>\n"),
+    );
+    write(d.path(), "e.env", format!("T={GH_TOKEN_2}\n"));
+    let (code, fs, _) = scan(d.path(), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(fs.len(), 1);
+    assert_eq!(fs[0]["path"], "e.env");
+    let (_, fs, _) = scan(d.path(), &["--no-inline-allow"]);
+    assert_eq!(fs.len(), 5);
+}
+
+#[test]
+fn config_file_keys_each_take_effect() {
+    let d = dir();
+    write(d.path(), "keep.env", format!("T={GH_TOKEN}\n"));
+    write(d.path(), "fixtures/x.env", format!("T={GH_TOKEN_2}\n"));
+    write(d.path(), "low.env", "DB_PASSWORD=\"Zq8vL2mK9xT4\"\n");
+    write(
+        d.path(),
+        "acme.txt",
+        "key acme_Qx8vL2mK9xT4rW7nB3pY6hD1Zq8vL2mK\n",
+    );
+    write(
+        d.path(),
+        "allowed.env",
+        "T=ghp_LocalDevOnlyQx8vL2mK9xT4rW7nB3pY6hD1\n",
+    );
+    let (_, fs, _) = scan(d.path(), &[]);
+    assert_eq!(fs.len(), 4, "{fs:#?}");
+    write(
+        d.path(),
+        ".ferret.toml",
+        r#"
+[scan]
+min_confidence = "medium"
+exclude_paths = ["fixtures/", ".ferret.toml"]
+disable_rules = ["generic.password"]
+
+[allow]
+stopwords = ["localdevonly"]
+
+[allow.rules."github.pat-classic"]
+values = ['^ghp_R7k']
+
+[[rules]]
+id = "acme.api-key"
+name = "Acme API key"
+keywords = ["acme_"]
+regex = '''\b(acme_[A-Za-z0-9]{32})\b'''
+confidence = "high"
+examples = ["k = acme_Qx8vL2mK9xT4rW7nB3pY6hD1Zq8vL2mK"]
+negative_examples = ["k = acme_short"]
+"#,
+    );
+    let (code, fs, _) = scan(d.path(), &[]);
+    assert_eq!(code, 1);
+    let ids: Vec<_> = fs.iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["acme.api-key"], "{fs:#?}");
+}
+
+#[test]
+fn config_is_found_at_the_repository_root_and_given_with_config() {
+    let d = dir();
+    git_init(d.path());
+    write(
+        d.path(),
+        ".ferret.toml",
+        "[scan]\ndisable_rules = [\"github.pat-classic\"]\n",
+    );
+    write(d.path(), "sub/a.env", format!("T={GH_TOKEN}\n"));
+    let (code, _, _) = json_report(&d.path().join("sub"), &["scan", "."]);
+    assert_eq!(
+        code, 0,
+        "the repository root's config applies to a subdirectory scan"
+    );
+    let other = dir();
+    write(other.path(), "empty.toml", "");
+    let cfg = other.path().join("empty.toml");
+    let (code, _, _) = json_report(
+        &d.path().join("sub"),
+        &["scan", ".", "--config", cfg.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn invalid_config_files_name_file_line_and_key() {
+    let d = dir();
+    write(d.path(), "a.env", "x\n");
+    let cases = [
+        (
+            "[scan]\nmin_confidence = \"low\"\nfail_on_x = 1\n",
+            ".ferret.toml:3",
+            "fail_on_x",
+        ),
+        ("[scan]\nfail_on = \"urgent\"\n", ".ferret.toml:2", "urgent"),
+        (
+            "[scan]\ndisable_rules = [\"no.such\"]\n",
+            ".ferret.toml",
+            "no.such",
+        ),
+        ("[allow]\nvalues = ['(']\n", ".ferret.toml", "allow.values"),
+        (
+            "[[rules]]\nid = \"x\"\nname = \"X\"\nkeywords = [\"ab\"]\nregex = '(a'\n",
+            ".ferret.toml:1",
+            "invalid regex",
+        ),
+    ];
+    for (text, place, what) in cases {
+        write(d.path(), ".ferret.toml", text);
+        let o = ferret()
+            .current_dir(d.path())
+            .args(["scan", "."])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        let err = stderr(&o);
+        assert!(err.contains(place) && err.contains(what), "{text}: {err}");
+    }
+}
+
+#[test]
+fn config_init_writes_a_starter_that_parses() {
+    let d = dir();
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        std::fs::read_to_string(d.path().join(".ferret.toml"))
+            .unwrap()
+            .contains("[scan]")
+    );
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "does not overwrite");
+    let (code, _, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn exit_zero_fail_on_and_confidence_flags() {
+    let d = dir();
+    write(d.path(), "a.env", format!("T={GH_TOKEN}\n"));
+    write(d.path(), "b.env", "DB_PASSWORD=\"Zq8vL2mK9xT4\"\n");
+    let (code, fs, _) = scan(d.path(), &["--exit-zero"]);
+    assert_eq!((code, fs.len()), (0, 2));
+    std::fs::remove_file(d.path().join("a.env")).unwrap();
+    let (code, fs, _) = scan(d.path(), &["--fail-on", "high"]);
+    assert_eq!(
+        (code, fs.len()),
+        (0, 1),
+        "a medium finding is reported without failing"
+    );
+    let (code, fs, _) = scan(d.path(), &["--confidence", "high"]);
+    assert_eq!((code, fs.len()), (0, 0));
+}
+
+#[test]
+fn baseline_round_trip_move_new_and_prune() {
+    let d = dir();
+    write(d.path(), "app.env", format!("A=1\nT={GH_TOKEN}\n"));
+    write(d.path(), "old.env", format!("T={GH_TOKEN_2}\n"));
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "-q", "--baseline-write", "baseline.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(d.path().join("baseline.txt")).unwrap();
+    assert!(
+        !text.contains(GH_TOKEN) && !text.contains(GH_TOKEN_2),
+        "no secrets stored"
+    );
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted, "one sorted entry per line");
+    assert_eq!(lines.len(), 2);
+    // Known findings are suppressed, even after the code moves within the file.
+    write(
+        d.path(),
+        "app.env",
+        format!("# moved\n\n\nA=1\nT={GH_TOKEN}\n"),
+    );
+    let (code, fs, _) = scan(d.path(), &["--baseline", "baseline.txt"]);
+    assert_eq!((code, fs.len()), (0, 0));
+    // A new secret is reported.
+    write(
+        d.path(),
+        "new.env",
+        "T=ghp_Nw9Qx8Tz2Vb6Nk9Rw3Yh7Jd5Pf1Sc0Ge8Uab\n",
+    );
+    let (code, fs, _) = scan(d.path(), &["--baseline", "baseline.txt"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        secrets(&fs),
+        vec!["ghp_Nw9Qx8Tz2Vb6Nk9Rw3Yh7Jd5Pf1Sc0Ge8Uab"]
+    );
+    // Pruning drops the entry whose secret is gone, and lists it.
+    std::fs::remove_file(d.path().join("old.env")).unwrap();
+    let o = ferret()
+        .current_dir(d.path())
+        .args([
+            "scan",
+            ".",
+            "-q",
+            "-f",
+            "json",
+            "--baseline",
+            "baseline.txt",
+            "--baseline-prune",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("pruned 1 baseline entries") && stderr(&o).contains("old.env"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(d.path().join("baseline.txt")).unwrap();
+    assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 1);
+    assert!(text.contains("app.env"));
+}
+
+#[test]
+fn sarif_has_rules_results_fingerprints_and_valid_columns() {
+    let d = dir();
+    write(d.path(), "my dir/a.env", format!("x\n  T={GH_TOKEN}\n"));
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "-f", "sarif", "-o", "out.sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    assert_eq!(
+        run["tool"]["driver"]["rules"][0]["id"],
+        "github.pat-classic"
+    );
+    let r = &run["results"][0];
+    assert_eq!(r["ruleId"], "github.pat-classic");
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "my%20dir/a.env");
+    assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(loc["region"]["startLine"], 2);
+    assert_eq!(loc["region"]["startColumn"], 5);
+    assert_eq!(loc["region"]["endColumn"], 45);
+    assert_eq!(
+        r["partialFingerprints"]["ferretFingerprint/v1"]
+            .as_str()
+            .unwrap()
+            .len(),
+        32
+    );
+    assert!(
+        !std::fs::read_to_string(d.path().join("out.sarif"))
+            .unwrap()
+            .contains(GH_TOKEN)
+    );
+}
+
+/// Microsoft's SARIF Multitool (`npm i -g @microsoft/sarif-multitool`; .ci/run installs
+/// it) accepts ferret's SARIF for directory and history scans with zero errors.
+#[test]
+fn sarif_passes_the_sarif_multitool_validator() {
+    let d = dir();
+    git_init(d.path());
+    write(
+        d.path(),
+        "a dir/é.env",
+        format!("x\n  T={GH_TOKEN}\nP=\"Zq8vL2mK9xT4\" password\n"),
+    );
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "add"]);
+    for cmd in ["scan", "history"] {
+        let out = d.path().join(format!("{cmd}.sarif"));
+        let o = ferret()
+            .current_dir(d.path())
+            .args([cmd, ".", "-f", "sarif", "-o", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v = std::process::Command::new("sarif-multitool")
+            .args(["validate", out.to_str().unwrap()])
+            .output()
+            .expect("sarif-multitool is installed (npm i -g @microsoft/sarif-multitool)");
+        let text = format!("{}{}", stdout(&v), stderr(&v));
+        assert!(v.status.success(), "{cmd}: {text}");
+        assert!(!text.contains("error"), "{cmd}: {text}");
+    }
+}
