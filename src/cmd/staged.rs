@@ -81,7 +81,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
             }
         };
         let discard = Counters::default();
-        if files.len() <= 32 || cfg.threads == 1 {
+        if files.len() <= 1 || cfg.threads == 1 {
             let mut scanner = Scanner::new(&engine, counters, allow);
             let mut old_scanner = Scanner::new(&engine, &discard, suppress::never_allowed);
             for f in &files {
@@ -149,17 +149,28 @@ fn added_findings(
     if !binary && looks_binary(&new.data) {
         return Ok(Outcome::Skipped(SkipReason::Binary));
     }
-    let mut found = scanner.findings(label, &new.data);
-    if found.is_empty() {
-        return Ok(Outcome::Found(found));
-    }
     let Some(old_id) = f.old else {
-        return Ok(Outcome::Found(found));
+        return Ok(Outcome::Found(scanner.findings(label, &new.data)));
     };
     let old = repo
         .find_object(old_id)
         .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
     let old_lines: HashSet<&[u8]> = old.data.lines().collect();
+    // Scan only the runs of added lines, with a little context on each side: a
+    // one-line edit to a large file costs one line, not the file.
+    let mut found = Vec::new();
+    for (start, end, first_line) in added_ranges(&new.data, &old_lines, CONTEXT_LINES) {
+        for mut x in scanner.findings(label, &new.data[start..end]) {
+            x.line += first_line - 1;
+            x.end_line += first_line - 1;
+            x.start_byte += start;
+            x.end_byte += start;
+            found.push(x);
+        }
+    }
+    if found.is_empty() {
+        return Ok(Outcome::Found(found));
+    }
     let old_secrets: HashSet<String> = old_scanner
         .findings(label, &old.data)
         .into_iter()
@@ -175,6 +186,57 @@ fn added_findings(
             })
     });
     Ok(Outcome::Found(found))
+}
+
+/// Lines of context scanned around each run of added lines.
+const CONTEXT_LINES: usize = 2;
+
+/// Byte ranges (start, end, 1-based first line) covering every line of `new` that
+/// `old` does not have, widened by `context` lines each side and merged.
+fn added_ranges(new: &[u8], old: &HashSet<&[u8]>, context: usize) -> Vec<(usize, usize, usize)> {
+    // (start offset, end offset incl. newline) of every line
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    while pos < new.len() {
+        let end = memchr::memchr(b'\n', &new[pos..]).map_or(new.len(), |i| pos + i + 1);
+        spans.push((pos, end));
+        pos = end;
+    }
+    let mut ranges: Vec<(usize, usize)> = Vec::new(); // line index ranges, end exclusive
+    for (i, &(a, b)) in spans.iter().enumerate() {
+        let line = new[a..b].strip_suffix(b"\n").unwrap_or(&new[a..b]);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if old.contains(line) || old.contains(&new[a..b.min(a + line.len())]) {
+            continue;
+        }
+        let lo = i.saturating_sub(context);
+        let hi = (i + 1 + context).min(spans.len());
+        match ranges.last_mut() {
+            Some(r) if lo <= r.1 => r.1 = r.1.max(hi),
+            _ => ranges.push((lo, hi)),
+        }
+    }
+    ranges
+        .into_iter()
+        .map(|(lo, hi)| (spans[lo].0, spans[hi - 1].1, lo + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_ranges_cover_new_lines_with_context() {
+        let old = b"a\nb\nc\nd\ne\nf\n";
+        let new = b"a\nb\nX\nc\nd\ne\nf\nY\n";
+        let old_lines: HashSet<&[u8]> = old.lines().collect();
+        let r = added_ranges(new, &old_lines, 1);
+        let text: Vec<&[u8]> = r.iter().map(|&(a, b, _)| &new[a..b]).collect();
+        assert_eq!(text, vec![&b"b\nX\nc\n"[..], &b"f\nY\n"[..]]);
+        assert_eq!((r[0].2, r[1].2), (2, 7));
+        assert!(added_ranges(old, &old_lines, 2).is_empty());
+    }
 }
 
 /// What a developer whose commit was just blocked needs to know.
