@@ -222,23 +222,6 @@ fn added_ranges(new: &[u8], old: &HashSet<&[u8]>, context: usize) -> Vec<(usize,
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn added_ranges_cover_new_lines_with_context() {
-        let old = b"a\nb\nc\nd\ne\nf\n";
-        let new = b"a\nb\nX\nc\nd\ne\nf\nY\n";
-        let old_lines: HashSet<&[u8]> = old.lines().collect();
-        let r = added_ranges(new, &old_lines, 1);
-        let text: Vec<&[u8]> = r.iter().map(|&(a, b, _)| &new[a..b]).collect();
-        assert_eq!(text, vec![&b"b\nX\nc\n"[..], &b"f\nY\n"[..]]);
-        assert_eq!((r[0].2, r[1].2), (2, 7));
-        assert!(added_ranges(old, &old_lines, 2).is_empty());
-    }
-}
-
 /// What a developer whose commit was just blocked needs to know.
 fn advise(n: u64) {
     let mut err = std::io::stderr().lock();
@@ -258,4 +241,21 @@ fn advise(n: u64) {
          \x20   stays in history, and removing it later means rewriting history for everyone.",
         if n == 1 { "" } else { "s" }
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_ranges_cover_new_lines_with_context() {
+        let old = b"a\nb\nc\nd\ne\nf\n";
+        let new = b"a\nb\nX\nc\nd\ne\nf\nY\n";
+        let old_lines: HashSet<&[u8]> = old.lines().collect();
+        let r = added_ranges(new, &old_lines, 1);
+        let text: Vec<&[u8]> = r.iter().map(|&(a, b, _)| &new[a..b]).collect();
+        assert_eq!(text, vec![&b"b\nX\nc\n"[..], &b"f\nY\n"[..]]);
+        assert_eq!((r[0].2, r[1].2), (2, 7));
+        assert!(added_ranges(old, &old_lines, 2).is_empty());
+    }
 }
