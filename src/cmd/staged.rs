@@ -155,13 +155,18 @@ fn added_findings(
     let old = repo
         .find_object(old_id)
         .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
-    let old_lines: HashSet<&[u8]> = old.data.lines().collect();
-    // Scan only the runs of added lines, with a little context on each side: a
+    // Only the part between the common prefix and suffix can hold added lines; in it,
+    // scan only the runs of lines the old part lacks, with a little context: a
     // one-line edit to a large file costs one line, not the file.
+    let (mid, old_mid) = changed_middle(&old.data, &new.data);
+    let base_line = memchr::memchr_iter(b'\n', &new.data[..mid.start]).count();
+    let old_lines: HashSet<&[u8]> = old.data[old_mid].lines().collect();
     let mut found = Vec::new();
-    for (start, end, first_line) in added_ranges(&new.data, &old_lines, CONTEXT_LINES) {
+    for (start, end, first_line) in added_ranges(&new.data[mid.clone()], &old_lines, CONTEXT_LINES)
+    {
+        let (start, end) = (start + mid.start, end + mid.start);
         for mut x in scanner.findings(label, &new.data[start..end]) {
-            x.line += first_line - 1;
+            x.line += base_line + first_line - 1;
             x.end_line += first_line - 1;
             x.start_byte += start;
             x.end_byte += start;
@@ -186,6 +191,29 @@ fn added_findings(
             })
     });
     Ok(Outcome::Found(found))
+}
+
+/// The byte ranges of `new` and `old` left after removing their common prefix and
+/// suffix, widened to whole lines.
+fn changed_middle(old: &[u8], new: &[u8]) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let start = memchr::memrchr(b'\n', &new[..prefix]).map_or(0, |i| i + 1);
+    let max_suffix = (old.len() - start).min(new.len() - start);
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    // Keep whole lines: the middle ends just after a newline (or at the end).
+    let mut new_end = new.len() - suffix;
+    if new_end > start && new_end < new.len() && new[new_end - 1] != b'\n' {
+        new_end = memchr::memchr(b'\n', &new[new_end..]).map_or(new.len(), |i| new_end + i + 1);
+    }
+    let tail = new.len() - new_end;
+    let old_end = (old.len() - tail.min(old.len() - start)).max(start);
+    (start..new_end, start..old_end)
 }
 
 /// Lines of context scanned around each run of added lines.
@@ -246,6 +274,19 @@ fn advise(n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_middle_is_whole_lines_between_common_prefix_and_suffix() {
+        let old = b"a\nbb\ncc\ndd\n";
+        let new = b"a\nbb\nXcc\ndd\n";
+        let (n, o) = changed_middle(old, new);
+        assert_eq!((&new[n], &old[o]), (&b"Xcc\n"[..], &b"cc\n"[..]));
+        let new = b"a\nbb\ncc\ndd\nee\n";
+        let (n, o) = changed_middle(old, new);
+        assert_eq!((&new[n], &old[o]), (&b"ee\n"[..], &b""[..]));
+        let (n, _) = changed_middle(old, old);
+        assert!(n.is_empty());
+    }
 
     #[test]
     fn added_ranges_cover_new_lines_with_context() {

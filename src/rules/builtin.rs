@@ -70,9 +70,60 @@ rule_files![
     "webapis.toml",
 ];
 
+/// A built-in rule as pre-parsed by `build.rs` (see [`BUILTIN_RULES`]).
+pub struct StaticRule {
+    pub file: &'static str,
+    pub line: usize,
+    pub id: &'static str,
+    pub name: &'static str,
+    pub provider: Option<&'static str>,
+    pub description: &'static str,
+    pub keywords: &'static [&'static str],
+    pub regex: &'static str,
+    pub min_entropy: Option<f64>,
+    pub confidence: Option<&'static str>,
+    pub examples: &'static [&'static str],
+    pub negative_examples: &'static [&'static str],
+    pub references: &'static [&'static str],
+    pub window: Option<i64>,
+    pub generic: Option<bool>,
+    pub stopwords: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
 #[cfg(test)]
 mod tests {
     use super::FILES;
+
+    #[test]
+    fn pre_parsed_table_matches_the_embedded_files() {
+        use crate::rules::parse_rule_file;
+        use std::path::Path;
+        let mut from_files = Vec::new();
+        for (name, text) in FILES {
+            for r in parse_rule_file(text, &Path::new("rules").join(name)).unwrap() {
+                from_files.push((
+                    r.id.clone(),
+                    r.regex.clone(),
+                    r.examples.clone(),
+                    r.origin.line,
+                ));
+            }
+        }
+        let from_table: Vec<_> = super::BUILTIN_RULES
+            .iter()
+            .map(|r| {
+                (
+                    r.id.to_string(),
+                    r.regex.to_string(),
+                    r.examples.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                    r.line,
+                )
+            })
+            .collect();
+        assert_eq!(from_files, from_table);
+    }
 
     #[test]
     fn every_file_in_rules_dir_is_embedded() {

@@ -172,10 +172,11 @@ impl RuleSet {
     /// The rules embedded in the binary.
     pub fn builtin() -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
-        for (name, text) in builtin::FILES {
-            let path = Path::new("rules").join(name);
-            set.extend(parse_trusted_rule_file(text, &path)?)?;
-        }
+        let rules = builtin::BUILTIN_RULES
+            .iter()
+            .map(schema::from_static)
+            .collect::<Result<Vec<_>, _>>()?;
+        set.extend(rules)?;
         Ok(set)
     }
 

@@ -125,11 +125,6 @@ fn build_rules(
     text: &str,
     path: &Path,
 ) -> Result<Vec<Rule>, RuleFileError> {
-    let err = |line: usize, message: String| RuleFileError {
-        path: path.to_owned(),
-        line,
-        message,
-    };
     let default_provider = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -137,60 +132,114 @@ fn build_rules(
     let mut out = Vec::with_capacity(raw_rules.len());
     for spanned in raw_rules {
         let line = line_of(text, spanned.span().start);
-        let r = spanned.into_inner();
-        let bad = |what: &str| err(line, format!("rule `{}`: {what}", r.id));
-        if r.id.is_empty()
-            || !r
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-        {
-            return Err(bad(
-                "`id` must be non-empty lowercase ASCII letters, digits, `.`, `_` or `-`",
-            ));
-        }
-        if r.name.trim().is_empty() {
-            return Err(bad("`name` must not be empty"));
-        }
-        if r.keywords.is_empty() {
-            return Err(bad("`keywords` must list at least one keyword"));
-        }
-        if r.keywords.iter().any(|k| k.len() < 2) {
-            return Err(bad("each keyword must be at least 2 bytes long"));
-        }
-        if let Some(e) = r.min_entropy
-            && !(0.0..=8.0).contains(&e)
-        {
-            return Err(bad("`min_entropy` must be between 0 and 8 bits per byte"));
-        }
-        if let Some(w) = r.window
-            && !(16..=65536).contains(&w)
-        {
-            return Err(bad("`window` must be between 16 and 65536 bytes"));
-        }
-        out.push(Rule {
-            generic: r.generic.unwrap_or_else(|| r.id.starts_with("generic.")),
-            provider: r.provider.unwrap_or_else(|| default_provider.clone()),
-            keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
-            window: r.window.unwrap_or(DEFAULT_WINDOW),
-            stopwords: r.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
-            origin: Origin {
-                file: path.to_owned(),
-                line,
-            },
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            regex: r.regex,
-            min_entropy: r.min_entropy,
-            confidence: r.confidence,
-            examples: r.examples,
-            negative_examples: r.negative_examples,
-            references: r.references,
-            compiled: OnceLock::new(),
-        });
+        out.push(build_rule(
+            spanned.into_inner(),
+            line,
+            path,
+            &default_provider,
+        )?);
     }
     Ok(out)
+}
+
+fn build_rule(
+    r: RawRule,
+    line: usize,
+    path: &Path,
+    default_provider: &str,
+) -> Result<Rule, RuleFileError> {
+    let err = |line: usize, message: String| RuleFileError {
+        path: path.to_owned(),
+        line,
+        message,
+    };
+    let bad = |what: &str| err(line, format!("rule `{}`: {what}", r.id));
+    if r.id.is_empty()
+        || !r
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    {
+        return Err(bad(
+            "`id` must be non-empty lowercase ASCII letters, digits, `.`, `_` or `-`",
+        ));
+    }
+    if r.name.trim().is_empty() {
+        return Err(bad("`name` must not be empty"));
+    }
+    if r.keywords.is_empty() {
+        return Err(bad("`keywords` must list at least one keyword"));
+    }
+    if r.keywords.iter().any(|k| k.len() < 2) {
+        return Err(bad("each keyword must be at least 2 bytes long"));
+    }
+    if let Some(e) = r.min_entropy
+        && !(0.0..=8.0).contains(&e)
+    {
+        return Err(bad("`min_entropy` must be between 0 and 8 bits per byte"));
+    }
+    if let Some(w) = r.window
+        && !(16..=65536).contains(&w)
+    {
+        return Err(bad("`window` must be between 16 and 65536 bytes"));
+    }
+    Ok(Rule {
+        generic: r.generic.unwrap_or_else(|| r.id.starts_with("generic.")),
+        provider: r.provider.unwrap_or_else(|| default_provider.to_string()),
+        keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+        window: r.window.unwrap_or(DEFAULT_WINDOW),
+        stopwords: r.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
+        origin: Origin {
+            file: path.to_owned(),
+            line,
+        },
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        regex: r.regex,
+        min_entropy: r.min_entropy,
+        confidence: r.confidence,
+        examples: r.examples,
+        negative_examples: r.negative_examples,
+        references: r.references,
+        compiled: OnceLock::new(),
+    })
+}
+
+/// A built-in rule from the table `build.rs` generates, validated like any other.
+pub fn from_static(s: &super::builtin::StaticRule) -> Result<Rule, RuleFileError> {
+    let path = Path::new("rules").join(s.file);
+    let strings = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let confidence = match s.confidence {
+        None | Some("medium") => Confidence::Medium,
+        Some("high") => Confidence::High,
+        Some("low") => Confidence::Low,
+        Some(other) => {
+            return Err(RuleFileError {
+                path,
+                line: s.line,
+                message: format!("rule `{}`: unknown confidence `{other}`", s.id),
+            });
+        }
+    };
+    let raw = RawRule {
+        id: s.id.to_string(),
+        name: s.name.to_string(),
+        provider: s.provider.map(str::to_string),
+        description: s.description.to_string(),
+        keywords: strings(s.keywords),
+        regex: s.regex.to_string(),
+        min_entropy: s.min_entropy,
+        confidence,
+        examples: strings(s.examples),
+        negative_examples: strings(s.negative_examples),
+        references: strings(s.references),
+        window: s.window.map(|w| w.max(0) as usize),
+        generic: s.generic,
+        stopwords: strings(s.stopwords),
+    };
+    let stem = s.file.trim_end_matches(".toml");
+    build_rule(raw, s.line, &path, stem)
 }
 
 #[cfg(test)]

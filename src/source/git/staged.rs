@@ -59,7 +59,10 @@ pub fn read_index(repo: &gix::Repository, path: &Path) -> Result<gix::index::Fil
         path,
         repo.object_hash(),
         true,
-        gix::index::decode::Options::default(),
+        gix::index::decode::Options {
+            thread_limit: Some(0),
+            ..Default::default()
+        },
     )
     .with_context(|| format!("cannot read the index {}", path.display()))
 }
