@@ -118,12 +118,12 @@ fn main() {
             if !t.contains_key("keywords") {
                 fail("missing field `keywords`".into());
             }
-            let _ = write!(
+            let _ = writeln!(
                 out,
                 "    StaticRule {{ file: {name:?}, line: {line}, id: {:?}, name: {:?}, provider: {}, \
                  description: {:?}, keywords: {}, regex: {:?}, min_entropy: {min_entropy}, \
                  confidence: {}, examples: {}, negative_examples: {}, references: {}, \
-                 window: {window}, generic: {generic}, stopwords: {} }},\n",
+                 window: {window}, generic: {generic}, stopwords: {} }},",
                 req("id"),
                 req("name"),
                 opt(s("provider")),
