@@ -1,6 +1,7 @@
 //! Integration tests: the real `ferret` binary on files and git repositories created in
 //! temporary directories. Each test gets its own directory through the `dir()` helper.
 
+mod accuracy;
 mod ci;
 mod common;
 mod history;
