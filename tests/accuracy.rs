@@ -108,7 +108,7 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
         let mut line = 1;
         let mut planted = Vec::new();
         let mut decoy_lines = Vec::new();
-        let mut push = |text: &mut String, s: &str, line: &mut usize| {
+        let push = |text: &mut String, s: &str, line: &mut usize| {
             text.push_str(s);
             text.push('\n');
             let n = s.matches('\n').count() + 1;
