@@ -65,17 +65,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// The regexes are checked to compile: call sites that trust the file (the built-in
 /// rules, proven by tests) use [`parse_trusted_rule_file`] to skip that cost.
 pub fn parse_rule_file(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileError> {
-    let rules = parse_trusted_rule_file(text, path)?;
-    for rule in &rules {
-        if let Err(message) = rule.compiled() {
-            return Err(RuleFileError {
-                path: path.to_owned(),
-                line: rule.origin.line,
-                message: format!("rule `{}`: {message}", rule.id),
-            });
-        }
-    }
-    Ok(rules)
+    compile_all(parse_trusted_rule_file(text, path)?, path)
 }
 
 /// Parses the `[[rules]]` tables of a file that also holds other keys (a
@@ -93,7 +83,11 @@ pub fn parse_rules_in(text: &str, path: &Path) -> Result<Vec<Rule>, RuleFileErro
         line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
         message: e.message().trim().to_string(),
     })?;
-    let rules = build_rules(raw.rules, text, path)?;
+    compile_all(build_rules(raw.rules, text, path)?, path)
+}
+
+/// Compiles every rule's regex, failing on the first that does not compile.
+fn compile_all(rules: Vec<Rule>, path: &Path) -> Result<Vec<Rule>, RuleFileError> {
     for rule in &rules {
         if let Err(message) = rule.compiled() {
             return Err(RuleFileError {
