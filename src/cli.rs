@@ -157,6 +157,10 @@ pub struct CommonArgs {
     /// Skip inputs larger than this (e.g. 25MB, 512KiB, 1G); skipped inputs are reported
     #[arg(long, value_name = "SIZE", default_value = "25MB", value_parser = parse_size)]
     pub max_file_size: u64,
+    /// Layers of base64 / percent-encoding to decode and rescan (0 turns decoding off)
+    #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_DECODE_DEPTH,
+          value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub decode_depth: u8,
     /// Show secrets in full in human output (they are redacted by default)
     #[arg(long)]
     pub show_secrets: bool,
@@ -208,6 +212,11 @@ pub struct ScanArgs {
     /// How file contents are read: `read` into a reused buffer, or `mmap`
     #[arg(long, value_enum, default_value_t = IoMode::Read, hide = true)]
     pub io: IoMode,
+    /// Files larger than this are scanned in overlapping chunks of this size (bounded
+    /// memory); hidden, for tests that exercise the seams with small chunks
+    #[arg(long, value_name = "SIZE", default_value_t = crate::source::chunk::CHUNK_SIZE as u64,
+          value_parser = parse_size, hide = true)]
+    pub chunk_size: u64,
 }
 
 #[derive(Debug, Args)]

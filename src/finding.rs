@@ -55,6 +55,10 @@ pub struct Finding {
     /// Depends only on rule and secret: the same secret moved elsewhere keeps it.
     pub fingerprint: String,
     pub entropy: f32,
+    /// For a secret found inside encoded text: the encodings peeled off, outermost
+    /// first (`base64`, `percent`, `base64+base64`); the location is the encoded span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     pub provenance: Option<Provenance>,
 }
@@ -122,14 +126,15 @@ pub fn build(
             continue;
         }
         let column = 1 + char_len(&data[line_start..m.start]);
-        let secret_bytes = &data[m.start..m.end];
-        let newlines = memchr::memchr_iter(b'\n', secret_bytes).count();
+        let span = &data[m.start..m.end];
+        let newlines = memchr::memchr_iter(b'\n', span).count();
         let (end_line, end_column) = if newlines == 0 {
-            (line, column + char_len(secret_bytes))
+            (line, column + char_len(span))
         } else {
-            let last_nl = memchr::memrchr(b'\n', secret_bytes).unwrap_or(0);
-            (line + newlines, 1 + char_len(&secret_bytes[last_nl + 1..]))
+            let last_nl = memchr::memrchr(b'\n', span).unwrap_or(0);
+            (line + newlines, 1 + char_len(&span[last_nl + 1..]))
         };
+        let secret_bytes = m.secret(data);
         let context = if full_line.len() <= CONTEXT_MAX {
             String::from_utf8_lossy(full_line)
                 .trim_end_matches('\r')
@@ -161,6 +166,13 @@ pub fn build(
             context,
             fingerprint: fingerprint(&rule.id, secret_bytes),
             entropy: (m.entropy * 100.0).round() / 100.0,
+            decoded: m.decoded.as_ref().map(|d| {
+                d.encodings
+                    .iter()
+                    .map(|e| e.name())
+                    .collect::<Vec<_>>()
+                    .join("+")
+            }),
             provenance: None,
         });
     }

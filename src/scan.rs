@@ -13,7 +13,7 @@ use crate::engine::{Engine, Match, Scratch};
 use crate::finding::{self, Finding};
 use crate::report::{Reporter, Summary};
 use crate::rules::Confidence;
-use crate::source::{Consumer, SkipReason};
+use crate::source::{Chunk, Consumer, SkipReason, utf16};
 use crate::suppress::Suppressor;
 
 /// What workers tell the collector.
@@ -30,6 +30,10 @@ pub struct Counters {
     pub scanned: AtomicU64,
     pub bytes: AtomicU64,
 }
+
+/// Findings are built and handed on in batches of at most this many, so that an input
+/// holding a million secrets never holds a million findings in memory at once.
+pub const FINDINGS_BATCH: usize = 256;
 
 /// Per-thread scanning state: the engine's scratch space and match buffer.
 pub struct Scanner<'a> {
@@ -72,6 +76,78 @@ impl<'a> Scanner<'a> {
         }
         out
     }
+
+    /// Scans one chunk of an input (or a whole input: [`Chunk::whole`]) and hands its
+    /// findings to `emit` in batches sorted by position, placed in the whole input:
+    /// lines, columns and byte offsets count from the input's start (byte offsets in
+    /// the stored file for UTF-16 text). Only secrets starting in `chunk.keep` count.
+    pub fn chunk_findings(
+        &mut self,
+        label: &str,
+        chunk: &Chunk<'_>,
+        mut emit: impl FnMut(Vec<Finding>),
+    ) {
+        if chunk.first {
+            self.counters.scanned.fetch_add(1, Ordering::Relaxed);
+        }
+        self.counters
+            .bytes
+            .fetch_add(chunk.input_bytes, Ordering::Relaxed);
+        self.matches.clear();
+        self.engine
+            .find(chunk.data, &mut self.scratch, &mut self.matches);
+        self.matches.retain(|m| chunk.keep.contains(&m.start));
+        let data = chunk.data;
+        // Newlines in data[..counted_to]; UTF-16 code units in data[..units_to].
+        let (mut lines_before, mut counted_to) = (0, 0);
+        let (mut stored_before, mut stored_to) = (0u64, 0);
+        for batch in self.matches.chunks_mut(FINDINGS_BATCH) {
+            // Build each batch from the start of its first line, so that line counting
+            // starts there rather than at the top of the input for every batch.
+            let first = batch.iter().map(|m| m.start).min().unwrap_or(0);
+            let base = memchr::memrchr(b'\n', &data[..first]).map_or(0, |i| i + 1);
+            lines_before += memchr::memchr_iter(b'\n', &data[counted_to..base]).count();
+            counted_to = base;
+            for m in batch.iter_mut() {
+                m.start -= base;
+                m.end -= base;
+            }
+            let mut out = Vec::with_capacity(batch.len());
+            finding::build(
+                self.engine,
+                &data[base..],
+                batch,
+                label,
+                &self.allow,
+                &mut out,
+            );
+            for f in &mut out {
+                // On the chunk's first line, columns continue those of earlier chunks.
+                if base == 0 && f.line == 1 {
+                    f.column += chunk.start.column;
+                }
+                if base == 0 && f.end_line == 1 {
+                    f.end_column += chunk.start.column;
+                }
+                f.line += chunk.start.line - 1 + lines_before;
+                f.end_line += chunk.start.line - 1 + lines_before;
+                let (start, end) = (base + f.start_byte, base + f.end_byte);
+                let (start, end) = if chunk.utf16 {
+                    stored_before += utf16::stored_len(&data[stored_to..start]);
+                    stored_to = start;
+                    let s = stored_before;
+                    (s, s + utf16::stored_len(&data[start..end]))
+                } else {
+                    (start as u64, end as u64)
+                };
+                f.start_byte = (chunk.start.byte + start) as usize;
+                f.end_byte = (chunk.start.byte + end) as usize;
+            }
+            if !out.is_empty() {
+                emit(out);
+            }
+        }
+    }
 }
 
 /// A per-thread consumer: scans what a source hands it and sends findings on.
@@ -100,11 +176,12 @@ impl<'a> Worker<'a> {
 }
 
 impl Consumer for Worker<'_> {
-    fn input(&mut self, label: &str, data: &[u8]) {
-        let f = self.scanner.findings(label, data);
-        if !f.is_empty() {
-            self.send(Event::Findings(f));
-        }
+    fn chunk(&mut self, label: &str, chunk: &Chunk<'_>) {
+        let tx = &self.tx;
+        self.scanner.chunk_findings(label, chunk, |f| {
+            // The collector only goes away when the run is over; nothing to do then.
+            let _ = tx.send(Event::Findings(f));
+        });
     }
 
     fn skipped(&mut self, label: &str, reason: SkipReason) {

@@ -259,6 +259,7 @@ mod baseline_tests {
             context: String::new(),
             fingerprint: String::new(),
             entropy: 0.0,
+            decoded: None,
             provenance: None,
         }
     }

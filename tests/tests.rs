@@ -5,5 +5,6 @@ mod accuracy;
 mod ci;
 mod common;
 mod history;
+mod robust;
 mod scan;
 mod staged;

@@ -26,7 +26,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
     let mut repo = git::open(&path)?;
     repo.object_cache_size(Some(16 << 20));
     let selection = selection(&repo, args)?;
-    let engine = Engine::new(std::mem::take(&mut cfg.rules))?;
+    let engine = Engine::new(std::mem::take(&mut cfg.rules))?.with_decode_depth(cfg.decode_depth);
     let quiet = cfg.report.opts.quiet;
     let allow = cfg.allow;
     let suppressor = std::mem::take(&mut cfg.suppressor);

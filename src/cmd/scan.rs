@@ -31,8 +31,9 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
             IoMode::Read => Io::Read,
             IoMode::Mmap => Io::Mmap,
         },
+        chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
     };
-    let engine = Engine::new(std::mem::take(&mut cfg.rules))?;
+    let engine = Engine::new(std::mem::take(&mut cfg.rules))?.with_decode_depth(cfg.decode_depth);
     let allow = cfg.allow;
     let suppressor = std::mem::take(&mut cfg.suppressor);
     super::pipeline::run(&cfg.report, suppressor, "file", |tx, counters| {

@@ -33,7 +33,11 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
         let rules_side = (|| -> Result<_> {
             let mut cfg = CommonConfig::from_args(&args.common, std::path::Path::new("."))?;
             let rules = std::mem::take(&mut cfg.rules);
-            Ok((cfg, Engine::for_small_inputs(rules)?))
+            let depth = cfg.decode_depth;
+            Ok((
+                cfg,
+                Engine::for_small_inputs(rules)?.with_decode_depth(depth),
+            ))
         })();
         let git_side = git_side
             .join()

@@ -37,6 +37,8 @@ pub struct CommonConfig {
     pub rules: RuleSet,
     pub threads: usize,
     pub max_file_size: u64,
+    /// Layers of encoding the engine decodes (0: none).
+    pub decode_depth: u8,
     pub report: ReportConfig,
     pub suppressor: Suppressor,
     /// Decides from a line's text whether an inline comment allows it.
@@ -98,54 +100,7 @@ impl CommonConfig {
         if let Some(path) = &config_path {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            let cfg = file::parse(&text, path)?;
-            rules.extend(parse_rules_in(&text, path)?)?;
-            for id in &cfg.scan.disable_rules {
-                if rules.get(id).is_none() {
-                    bail!(
-                        "{}: disable_rules: no rule has the id `{id}`",
-                        path.display()
-                    );
-                }
-            }
-            rules.retain(|r| !cfg.scan.disable_rules.contains(&r.id));
-            suppressor.min_confidence = cfg.scan.min_confidence;
-            fail_on = cfg.scan.fail_on;
-            if !cfg.scan.exclude_paths.is_empty() {
-                let base = path.parent().unwrap_or(Path::new("."));
-                let mut b = ignore::gitignore::GitignoreBuilder::new(base);
-                for g in &cfg.scan.exclude_paths {
-                    b.add_line(None, g).with_context(|| {
-                        format!("{}: exclude_paths: invalid glob `{g}`", path.display())
-                    })?;
-                }
-                suppressor.exclude_paths = Some(b.build()?);
-            }
-            suppressor.values = ValueAllow {
-                regexes: compile_values(&cfg.allow.values, "allow.values", path)?,
-                stopwords: cfg
-                    .allow
-                    .stopwords
-                    .iter()
-                    .map(|w| w.to_ascii_lowercase())
-                    .collect(),
-            };
-            for (id, v) in &cfg.allow.rules {
-                if rules.get(id).is_none() {
-                    bail!("{}: allow.rules: no rule has the id `{id}`", path.display());
-                }
-                suppressor.rule_values.insert(
-                    id.clone(),
-                    ValueAllow {
-                        regexes: compile_values(
-                            &v.values,
-                            &format!("allow.rules.{id}.values"),
-                            path,
-                        )?,
-                        stopwords: v.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
-                    },
-                );
-            }
+            fail_on = apply_file(&text, path, &mut rules, &mut suppressor)?;
         }
         if let Some(c) = a.confidence {
             suppressor.min_confidence = Some(c.into());
@@ -159,6 +114,7 @@ impl CommonConfig {
         Ok(CommonConfig {
             threads: thread_count(a.threads)?,
             max_file_size: a.max_file_size,
+            decode_depth: a.decode_depth,
             report: ReportConfig {
                 format: a.format,
                 output: a.output.clone(),
@@ -187,6 +143,62 @@ impl CommonConfig {
             },
         })
     }
+}
+
+/// Applies the text of a configuration file (`path` is only used in messages): its
+/// rules are added to `rules`, disabled rules removed, and its allowlists, exclusions
+/// and minimum confidence set on `suppressor`. Returns its `fail_on` level. Every
+/// problem is an error naming the file.
+pub fn apply_file(
+    text: &str,
+    path: &Path,
+    rules: &mut RuleSet,
+    suppressor: &mut Suppressor,
+) -> Result<Option<Confidence>> {
+    let cfg = file::parse(text, path)?;
+    rules.extend(parse_rules_in(text, path)?)?;
+    for id in &cfg.scan.disable_rules {
+        if rules.get(id).is_none() {
+            bail!(
+                "{}: disable_rules: no rule has the id `{id}`",
+                path.display()
+            );
+        }
+    }
+    rules.retain(|r| !cfg.scan.disable_rules.contains(&r.id));
+    suppressor.min_confidence = cfg.scan.min_confidence;
+    if !cfg.scan.exclude_paths.is_empty() {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut b = ignore::gitignore::GitignoreBuilder::new(base);
+        for g in &cfg.scan.exclude_paths {
+            b.add_line(None, g).with_context(|| {
+                format!("{}: exclude_paths: invalid glob `{g}`", path.display())
+            })?;
+        }
+        suppressor.exclude_paths = Some(b.build()?);
+    }
+    suppressor.values = ValueAllow {
+        regexes: compile_values(&cfg.allow.values, "allow.values", path)?,
+        stopwords: cfg
+            .allow
+            .stopwords
+            .iter()
+            .map(|w| w.to_ascii_lowercase())
+            .collect(),
+    };
+    for (id, v) in &cfg.allow.rules {
+        if rules.get(id).is_none() {
+            bail!("{}: allow.rules: no rule has the id `{id}`", path.display());
+        }
+        suppressor.rule_values.insert(
+            id.clone(),
+            ValueAllow {
+                regexes: compile_values(&v.values, &format!("allow.rules.{id}.values"), path)?,
+                stopwords: v.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
+            },
+        );
+    }
+    Ok(cfg.scan.fail_on)
 }
 
 impl ReportConfig {

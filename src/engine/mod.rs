@@ -3,10 +3,15 @@
 //! rules owning that keyword run their regex; captured secrets then pass the entropy
 //! gate and the placeholder filter.
 //!
+//! Secrets behind an encoding are found too: base64 and percent-encoded spans are
+//! decoded ([`decode`]) and rescanned with the rest of their line around them, nested
+//! up to a fixed depth and within a byte budget per input.
+//!
 //! The engine knows nothing of files or git: it takes bytes and returns byte ranges.
 //! Each worker thread owns a [`Scratch`] so that nothing is allocated or locked per
 //! input on the hot path.
 
+pub mod decode;
 pub mod filter;
 
 use std::sync::Arc;
@@ -19,16 +24,46 @@ use regex_automata::util::captures::Captures;
 use crate::rules::{Rule, RuleSet, WINDOW_BEFORE};
 
 /// A confirmed match: which rule, and where the secret lies in the input.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Match {
     /// Index of the rule in the engine's rule set.
     pub rule: usize,
-    /// Byte range of the secret (the capture group), not of the whole match.
+    /// Byte range of the secret (the capture group), not of the whole match; for a
+    /// secret found in decoded text, the range of the encoded span that held it.
     pub start: usize,
     pub end: usize,
     /// Shannon entropy of the secret, in bits per byte.
     pub entropy: f32,
+    /// Set when the secret was found only after decoding `start..end`.
+    pub decoded: Option<Box<Decoded>>,
 }
+
+/// A secret found inside encoded text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The encodings peeled off, outermost first.
+    pub encodings: Vec<decode::Encoding>,
+    /// The secret as decoded.
+    pub secret: Vec<u8>,
+}
+
+impl Match {
+    /// The secret's bytes: from the input, or decoded.
+    pub fn secret<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
+        match &self.decoded {
+            Some(d) => &d.secret,
+            None => &data[self.start..self.end],
+        }
+    }
+}
+
+/// How deep decoding nests by default (base64 inside base64, as in a Kubernetes
+/// secret holding a Docker config).
+pub const DEFAULT_DECODE_DEPTH: u8 = 2;
+/// Bytes of decoded text rescanned per input, beyond the input's own size.
+const DECODE_BUDGET_EXTRA: usize = 64 * 1024;
+/// How much of the line around an encoded span is rescanned with its decoded text.
+const DECODE_CONTEXT: usize = 256;
 
 /// Builds and holds the keyword automaton and the rule table.
 #[derive(Debug)]
@@ -37,6 +72,8 @@ pub struct Engine {
     automaton: AhoCorasick,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
+    /// How many layers of encoding are peeled off (0: no decoding).
+    decode_depth: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +93,7 @@ struct RegexScratch {
 pub struct Scratch {
     windows: Vec<Window>,
     regex: Vec<Option<RegexScratch>>,
+    spans: Vec<decode::Span>,
 }
 
 /// Why an engine could not be built.
@@ -110,7 +148,14 @@ impl Engine {
             rules,
             automaton,
             keyword_rules,
+            decode_depth: DEFAULT_DECODE_DEPTH,
         })
+    }
+
+    /// Sets how many layers of encoding are decoded (0 turns decoding off).
+    pub fn with_decode_depth(mut self, depth: u8) -> Engine {
+        self.decode_depth = depth;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -125,6 +170,7 @@ impl Engine {
         Scratch {
             windows: Vec::new(),
             regex: (0..self.rules.len()).map(|_| None).collect(),
+            spans: Vec::new(),
         }
     }
 
@@ -132,6 +178,109 @@ impl Engine {
     /// A secret is reported once per location; where a specific rule and a generic
     /// rule capture overlapping secrets, only the specific one is kept.
     pub fn find(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        let first = out.len();
+        self.find_plain(data, scratch, out);
+        if self.decode_depth > 0 {
+            let mut budget = data.len().saturating_add(DECODE_BUDGET_EXTRA);
+            self.find_decoded(data, self.decode_depth, &mut budget, scratch, out, first);
+        }
+    }
+
+    /// Decodes the encoded spans of `data` and scans each decoded text with the rest
+    /// of its line; matches in the decoded part are reported at the encoded span.
+    /// A plain generic match on an encoded value that decodes to text gives way: the
+    /// decoded value is what gets judged.
+    fn find_decoded(
+        &self,
+        data: &[u8],
+        depth: u8,
+        budget: &mut usize,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+        first: usize,
+    ) {
+        let mut spans = std::mem::take(&mut scratch.spans);
+        spans.clear();
+        decode::find_spans(data, &mut spans);
+        let mut decoded_spans = Vec::new();
+        let before = out.len();
+        for span in &spans {
+            let Some(text) = decode::decode(&data[span.start..span.end], span.encoding) else {
+                continue;
+            };
+            let lo = span.start.saturating_sub(DECODE_CONTEXT);
+            let ls = memchr::memrchr(b'\n', &data[lo..span.start]).map_or(lo, |i| lo + i + 1);
+            let hi = span.end.saturating_add(DECODE_CONTEXT).min(data.len());
+            let le = memchr::memchr(b'\n', &data[span.end..hi]).map_or(hi, |i| span.end + i);
+            let len = (span.start - ls) + text.len() + (le - span.end);
+            if len > *budget {
+                break;
+            }
+            *budget -= len;
+            decoded_spans.push((span.start, span.end));
+            let mut view = Vec::with_capacity(len);
+            view.extend_from_slice(&data[ls..span.start]);
+            view.extend_from_slice(&text);
+            view.extend_from_slice(&data[span.end..le]);
+            let (ds, de) = (span.start - ls, span.start - ls + text.len());
+            let mut inner = Vec::new();
+            self.find_plain(&view, scratch, &mut inner);
+            if depth > 1 {
+                self.find_decoded(&view, depth - 1, budget, scratch, &mut inner, 0);
+            }
+            for m in inner {
+                if m.start >= de || m.end <= ds {
+                    continue;
+                }
+                let mut encodings = vec![span.encoding];
+                let secret = match m.decoded {
+                    Some(d) => {
+                        encodings.extend(d.encodings);
+                        d.secret
+                    }
+                    None => view[m.start..m.end].to_vec(),
+                };
+                out.push(Match {
+                    rule: m.rule,
+                    start: span.start,
+                    end: span.end,
+                    entropy: m.entropy,
+                    decoded: Some(Box::new(Decoded { encodings, secret })),
+                });
+            }
+        }
+        scratch.spans = spans;
+        if decoded_spans.is_empty() {
+            return;
+        }
+        let rules = self.rules.rules();
+        let mut i = first;
+        out.retain(|m| {
+            let keep = i < first
+                || i >= before
+                || !rules[m.rule].generic
+                || !decoded_spans
+                    .iter()
+                    .any(|&(s, e)| s <= m.start && m.end <= e);
+            i += 1;
+            keep
+        });
+        if out.len() - first > 1 {
+            Self::sort(&mut out[first..]);
+            self.drop_shadowed_generic(out, first);
+        }
+    }
+
+    fn sort(found: &mut [Match]) {
+        found.sort_unstable_by(|a, b| {
+            (a.start, a.end, a.rule, a.decoded.is_some())
+                .partial_cmp(&(b.start, b.end, b.rule, b.decoded.is_some()))
+                .expect("no NaN in keys")
+        });
+    }
+
+    /// The keyword pass: windows around keyword hits, each rule's regex in its windows.
+    fn find_plain(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         let first = out.len();
         let windows = &mut scratch.windows;
         windows.clear();
@@ -164,13 +313,8 @@ impl Engine {
         for w in windows.iter() {
             self.confirm(data, *w, &mut scratch.regex[w.rule as usize], out);
         }
-        let found = &mut out[first..];
-        if found.len() > 1 {
-            found.sort_unstable_by(|a, b| {
-                (a.start, a.end, a.rule)
-                    .partial_cmp(&(b.start, b.end, b.rule))
-                    .expect("no NaN in keys")
-            });
+        if out.len() - first > 1 {
+            Self::sort(&mut out[first..]);
             self.drop_shadowed_generic(out, first);
         }
     }
@@ -208,6 +352,7 @@ impl Engine {
                     start: s.start,
                     end: s.end,
                     entropy: entropy as f32,
+                    decoded: None,
                 });
             }
             let next = if m.end() > m.start() {
@@ -239,8 +384,13 @@ impl Engine {
                 } else if gj && !gi {
                     keep[j] = false;
                 } else if gi && gj {
-                    // Two generic rules on one value: report it once.
-                    keep[j] = false;
+                    // Two generic rules on one value: report it once, preferring the
+                    // decoded value (it is the secret itself).
+                    if found[i].decoded.is_none() && found[j].decoded.is_some() {
+                        keep[i] = false;
+                    } else {
+                        keep[j] = false;
+                    }
                 }
             }
         }

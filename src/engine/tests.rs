@@ -117,6 +117,100 @@ regex = 'key=(\w{12})'
     assert_eq!(find(&e, b"key=a8Kq2Lm9Zx4T").len(), 1);
 }
 
+const PASSWORD_RULE: &str = r#"
+[[rules]]
+id = "generic.pw"
+name = "Password"
+keywords = ["password"]
+regex = '(?i)password\s*[:=]\s*"?([^\s"]{8,})'
+"#;
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn decoded_secret(m: &Match) -> String {
+    String::from_utf8(m.decoded.as_ref().expect("decoded").secret.clone()).unwrap()
+}
+
+#[test]
+fn token_inside_base64_is_found_at_the_encoded_span() {
+    let e = engine(TOKEN_RULE);
+    let enc = b64("tok_Ab3dE5gH7jK9mN1pQ3sT");
+    let data = format!("kind: Secret\ndata:\n  api: {enc}\n");
+    let m = find(&e, data.as_bytes());
+    assert_eq!(m.len(), 1);
+    assert_eq!(&data[m[0].start..m[0].end], enc);
+    assert_eq!(decoded_secret(&m[0]), "tok_Ab3dE5gH7jK9mN1pQ3sT");
+    assert_eq!(
+        m[0].decoded.as_ref().unwrap().encodings,
+        vec![decode::Encoding::Base64]
+    );
+}
+
+#[test]
+fn decoded_value_is_judged_with_the_key_on_its_line() {
+    // `password: <base64>`: the decoded value is the password, and replaces the
+    // generic match on the encoded text.
+    let e = engine(PASSWORD_RULE);
+    let data = format!("password: {}\n", b64("Hx9#kLq2vWz!"));
+    let m = find(&e, data.as_bytes());
+    assert_eq!(m.len(), 1);
+    assert_eq!(decoded_secret(&m[0]), "Hx9#kLq2vWz!");
+}
+
+#[test]
+fn base64_inside_base64_is_decoded_to_the_depth_allowed() {
+    let e = engine(TOKEN_RULE);
+    let inner = b64("auth: tok_Ab3dE5gH7jK9mN1pQ3sT");
+    let data = format!("config: {}\n", b64(&format!("{{\"x\": \"{inner}\"}}")));
+    let m = find(&e, data.as_bytes());
+    assert_eq!(m.len(), 1);
+    assert_eq!(decoded_secret(&m[0]), "tok_Ab3dE5gH7jK9mN1pQ3sT");
+    assert_eq!(m[0].decoded.as_ref().unwrap().encodings.len(), 2);
+    let shallow = engine(TOKEN_RULE).with_decode_depth(1);
+    assert!(find(&shallow, data.as_bytes()).is_empty());
+    let off = engine(TOKEN_RULE).with_decode_depth(0);
+    assert!(
+        find(
+            &off,
+            format!("a: {}", b64("tok_Ab3dE5gH7jK9mN1pQ3sT")).as_bytes()
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn percent_encoded_token_is_found() {
+    let e = engine(TOKEN_RULE);
+    let data = b"https://h/cb?state=%7B%22t%22%3A%22tok_Ab3dE5gH7jK9mN1pQ3sT%22%7D";
+    let m = find(&e, data);
+    assert_eq!(m.len(), 1);
+    assert_eq!(decoded_secret(&m[0]), "tok_Ab3dE5gH7jK9mN1pQ3sT");
+}
+
+#[test]
+fn plain_secret_is_not_reported_twice_through_decoding() {
+    let e = engine(TOKEN_RULE);
+    let data = b"tok_Ab3dE5gH7jK9mN1pQ3sT and some base64 aGVsbG8gd29ybGQgMTIzNA==";
+    let m = find(&e, data);
+    assert_eq!(m.len(), 1);
+    assert!(m[0].decoded.is_none());
+}
+
+#[test]
+fn decoding_is_bounded_on_input_made_of_encoded_text() {
+    // Every line a base64 span holding a token: the rescanned bytes stay within the
+    // budget (input size + 64 KiB), so the work stays linear.
+    let e = engine(TOKEN_RULE);
+    let line = format!("{}\n", b64("x tok_Ab3dE5gH7jK9mN1pQ3sT y"));
+    let data = line.repeat(20_000);
+    let m = find(&e, data.as_bytes());
+    assert!(!m.is_empty());
+    assert!(m.len() <= 20_000);
+}
+
 mod prop {
     use super::*;
     use crate::finding;

@@ -78,6 +78,13 @@ impl Reporter for Human {
                 if p.in_head { " (still in HEAD)" } else { "" }
             )?;
         }
+        if let Some(enc) = &f.decoded {
+            writeln!(self.out, "    {dim}found in {enc}-encoded text{dim:#}")?;
+            if !self.opts.show_secrets {
+                // The line holds the secret in encoded form: not shown redacted.
+                return Ok(());
+            }
+        }
         let context = if self.opts.show_secrets || f.secret.is_empty() {
             f.context.clone()
         } else {

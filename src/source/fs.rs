@@ -1,6 +1,11 @@
 //! The directory source: files and directories walked in parallel with the `ignore`
 //! crate (honouring `.gitignore`, `.ignore` and `.ferretignore` unless told not to),
 //! and standard input. `.git` directories are never entered.
+//!
+//! Files up to the chunk size are read whole into a buffer each worker reuses (the
+//! fast path); larger ones are streamed in overlapping chunks ([`super::chunk`]), so
+//! memory stays bounded whatever `--max-file-size` allows. FIFOs, sockets and devices
+//! are never opened.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -8,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::chunk::{scan_stream, utf16_mark};
 use super::{Consumer, SkipReason, looks_binary};
 
 /// How file contents are brought into memory.
@@ -27,6 +33,8 @@ pub struct FsOptions {
     pub binary: bool,
     pub threads: usize,
     pub io: Io,
+    /// Files larger than this are scanned in chunks ([`super::chunk::CHUNK_SIZE`]).
+    pub chunk_size: usize,
 }
 
 /// Walks `paths` (`-` is standard input) and hands every file to a consumer made by
@@ -145,6 +153,11 @@ pub fn scan_file<C: Consumer>(
         );
         return Ok(());
     }
+    if size > opts.chunk_size as u64 {
+        // Read no further than the size seen at open: a growing file stays bounded,
+        // and a truncated one simply ends early.
+        return scan_stream(file.take(size), label, opts.chunk_size, opts.binary, c, buf);
+    }
     match opts.io {
         Io::Mmap if size > 0 => {
             // SAFETY: the map is read-only and private to this call. Another process
@@ -174,7 +187,17 @@ pub fn scan_file<C: Consumer>(
 }
 
 fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &FsOptions, c: &mut C) {
-    if !opts.binary && looks_binary(data) {
+    if utf16_mark(data).is_some() {
+        // Transcoded (and judged binary or not) as text; reading a slice cannot fail.
+        let _ = scan_stream(
+            data,
+            label,
+            opts.chunk_size,
+            opts.binary,
+            c,
+            &mut Vec::new(),
+        );
+    } else if !opts.binary && looks_binary(data) {
         c.skipped(label, SkipReason::Binary);
     } else {
         c.input(label, data);

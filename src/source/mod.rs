@@ -1,10 +1,13 @@
 //! Sources: where bytes come from. A source hands each input (a file, a blob, standard
 //! input) to a per-thread [`Consumer`] and knows nothing of rules or reports.
 
+pub mod chunk;
 pub mod fs;
 pub mod git;
+pub mod utf16;
 
 use std::fmt;
+use std::ops::Range;
 
 /// Why an input was not scanned. Every skip is counted in the summary and listed with
 /// `--verbose`; none is silent.
@@ -38,10 +41,77 @@ impl fmt::Display for SkipReason {
     }
 }
 
+/// Where the first byte of a [`Chunk`] lies in its whole input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Byte offset in the input as stored (in the UTF-16 file, for transcoded text).
+    pub byte: u64,
+    /// 1-based line.
+    pub line: usize,
+    /// Characters between the start of that line and the chunk's first byte.
+    pub column: usize,
+}
+
+impl Position {
+    /// The start of an input.
+    pub const START: Position = Position {
+        byte: 0,
+        line: 1,
+        column: 0,
+    };
+}
+
+/// A piece of an input: all of it, or one of the overlapping chunks a large input is
+/// scanned in (see [`chunk`]), or text transcoded from UTF-16 (see [`utf16`]).
+#[derive(Debug, Clone)]
+pub struct Chunk<'a> {
+    /// The bytes to scan (UTF-8 for transcoded input).
+    pub data: &'a [u8],
+    /// Only secrets starting in this range of `data` are this chunk's to report; the
+    /// rest of `data` is context shared with the neighbouring chunks.
+    pub keep: Range<usize>,
+    /// Where `data[0]` lies in the whole input.
+    pub start: Position,
+    /// `data` was transcoded from UTF-16: byte offsets map back through
+    /// [`utf16::stored_len`].
+    pub utf16: bool,
+    /// The input's first chunk (inputs are counted once).
+    pub first: bool,
+    /// Bytes of the stored input that `keep` accounts for (for the summary).
+    pub input_bytes: u64,
+}
+
+impl<'a> Chunk<'a> {
+    /// A whole input, as stored.
+    pub fn whole(data: &'a [u8]) -> Chunk<'a> {
+        Chunk {
+            data,
+            keep: 0..data.len(),
+            start: Position::START,
+            utf16: false,
+            first: true,
+            input_bytes: data.len() as u64,
+        }
+    }
+
+    /// Bytes that `text` (a part of `data`) took in the stored input.
+    pub fn stored_len(&self, text: &[u8]) -> u64 {
+        if self.utf16 {
+            utf16::stored_len(text)
+        } else {
+            text.len() as u64
+        }
+    }
+}
+
 /// Receives inputs from a source, on the source's worker thread.
 pub trait Consumer {
-    /// An input to scan. `label` is the path shown in reports.
-    fn input(&mut self, label: &str, data: &[u8]);
+    /// An input to scan whole. `label` is the path shown in reports.
+    fn input(&mut self, label: &str, data: &[u8]) {
+        self.chunk(label, &Chunk::whole(data));
+    }
+    /// A piece of an input to scan; the pieces of one input come in order.
+    fn chunk(&mut self, label: &str, chunk: &Chunk<'_>);
     /// An input that was not scanned, and why.
     fn skipped(&mut self, label: &str, reason: SkipReason);
     /// An input that could not be read.
@@ -54,6 +124,12 @@ pub const BINARY_SNIFF_LEN: usize = 8192;
 /// True when a NUL byte appears in the first 8 KiB.
 pub fn looks_binary(data: &[u8]) -> bool {
     memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some()
+}
+
+/// Character count of `bytes` as reports count columns: UTF-8 continuation bytes are
+/// not counted, each invalid byte counts as one.
+pub fn char_len(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 /// `1.3 GB`, `25 MB`, `512 B`: decimal units, one decimal.

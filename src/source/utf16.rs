@@ -1,0 +1,187 @@
+//! UTF-16 text: an input that starts with a UTF-16 byte order mark (`FF FE` little
+//! endian, `FE FF` big endian, as Windows tools such as PowerShell and `reg export`
+//! write) is transcoded to UTF-8 before scanning, so that rules written for ASCII find
+//! secrets in it (untranscoded, its NUL bytes would also make it look binary).
+//!
+//! Positions in findings stay true to the file: lines and columns count characters,
+//! which transcoding preserves, and byte offsets are mapped back to the UTF-16 file
+//! (2 bytes per UTF-16 code unit, after the 2-byte mark; see [`stored_len`]). Unpaired
+//! surrogates and a final odd byte become U+FFFD, one code unit each, so the mapping
+//! holds for malformed input too.
+
+/// The byte order of a UTF-16 input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endian {
+    Little,
+    Big,
+}
+
+/// Length of the byte order mark.
+pub const BOM_LEN: usize = 2;
+
+/// The byte order announced by a UTF-16 byte order mark at the start of `data`.
+pub fn bom(data: &[u8]) -> Option<Endian> {
+    match data {
+        [0xFF, 0xFE, ..] => Some(Endian::Little),
+        [0xFE, 0xFF, ..] => Some(Endian::Big),
+        _ => None,
+    }
+}
+
+/// Bytes that the UTF-8 `text` (as written by a [`Decoder`]) took in the UTF-16
+/// input: 2 per code unit, that is 2 per character and 2 more for each character
+/// outside the Basic Multilingual Plane (a 4-byte UTF-8 sequence, a surrogate pair).
+pub fn stored_len(text: &[u8]) -> u64 {
+    text.iter()
+        .map(|&b| 2 * (u64::from((b as i8) >= -0x40) + u64::from(b >= 0xF0)))
+        .sum()
+}
+
+/// Transcodes UTF-16 to UTF-8 as bytes arrive, however they are split.
+#[derive(Debug)]
+pub struct Decoder {
+    endian: Endian,
+    /// The first byte of a code unit split between two calls.
+    odd: Option<u8>,
+    /// A high surrogate waiting for its low half.
+    high: Option<u16>,
+}
+
+impl Decoder {
+    pub fn new(endian: Endian) -> Decoder {
+        Decoder {
+            endian,
+            odd: None,
+            high: None,
+        }
+    }
+
+    /// Decodes `bytes` (the mark already stripped), appending UTF-8 to `out`.
+    pub fn feed(&mut self, mut bytes: &[u8], out: &mut Vec<u8>) {
+        out.reserve(bytes.len() / 2 * 3 + 4);
+        if let Some(a) = self.odd {
+            let Some((&b, rest)) = bytes.split_first() else {
+                return;
+            };
+            self.odd = None;
+            self.unit(self.join(a, b), out);
+            bytes = rest;
+        }
+        let mut pairs = bytes.chunks_exact(2);
+        for p in &mut pairs {
+            self.unit(self.join(p[0], p[1]), out);
+        }
+        if let [last] = pairs.remainder() {
+            self.odd = Some(*last);
+        }
+    }
+
+    /// Ends the input: a dangling half of a unit or pair becomes U+FFFD.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if self.high.take().is_some() {
+            push(char::REPLACEMENT_CHARACTER, out);
+        }
+        if self.odd.take().is_some() {
+            push(char::REPLACEMENT_CHARACTER, out);
+        }
+    }
+
+    fn join(&self, a: u8, b: u8) -> u16 {
+        match self.endian {
+            Endian::Little => u16::from_le_bytes([a, b]),
+            Endian::Big => u16::from_be_bytes([a, b]),
+        }
+    }
+
+    fn unit(&mut self, u: u16, out: &mut Vec<u8>) {
+        if let Some(high) = self.high.take() {
+            if (0xDC00..0xE000).contains(&u) {
+                let c = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(u) - 0xDC00);
+                push(
+                    char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER),
+                    out,
+                );
+                return;
+            }
+            push(char::REPLACEMENT_CHARACTER, out);
+        }
+        if (0xD800..0xDC00).contains(&u) {
+            self.high = Some(u);
+        } else {
+            push(
+                char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER),
+                out,
+            );
+        }
+    }
+}
+
+fn push(c: char, out: &mut Vec<u8>) {
+    if c.is_ascii() {
+        out.push(c as u8);
+    } else {
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(s: &str, endian: Endian) -> Vec<u8> {
+        s.encode_utf16()
+            .flat_map(|u| match endian {
+                Endian::Little => u.to_le_bytes(),
+                Endian::Big => u.to_be_bytes(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn both_byte_orders_decode_whatever_the_split() {
+        let text = "key = ghp_abc é 😀 end\n";
+        for endian in [Endian::Little, Endian::Big] {
+            let bytes = encode(text, endian);
+            for split in 0..bytes.len() {
+                let mut d = Decoder::new(endian);
+                let mut out = Vec::new();
+                d.feed(&bytes[..split], &mut out);
+                d.feed(&bytes[split..], &mut out);
+                d.finish(&mut out);
+                assert_eq!(String::from_utf8(out).unwrap(), text, "split at {split}");
+            }
+        }
+    }
+
+    #[test]
+    fn stored_length_maps_back_to_utf16_bytes() {
+        let text = "aé😀\n";
+        assert_eq!(
+            stored_len(text.as_bytes()),
+            encode(text, Endian::Little).len() as u64
+        );
+    }
+
+    #[test]
+    fn malformed_units_become_one_replacement_each() {
+        // A lone low surrogate, a high surrogate followed by a letter, an odd byte.
+        let bytes = [0x00, 0xDC, 0x00, 0xD8, b'a', 0x00, b'b'];
+        let mut d = Decoder::new(Endian::Little);
+        let mut out = Vec::new();
+        d.feed(&bytes, &mut out);
+        d.finish(&mut out);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "\u{FFFD}\u{FFFD}a\u{FFFD}"
+        );
+        assert_eq!(stored_len(&out), 8, "four units, the last one padded");
+    }
+
+    #[test]
+    fn only_a_utf16_mark_is_recognised() {
+        assert_eq!(bom(b"\xff\xfea\0"), Some(Endian::Little));
+        assert_eq!(bom(b"\xfe\xff\0a"), Some(Endian::Big));
+        assert_eq!(bom(b"\xef\xbb\xbfa"), None);
+        assert_eq!(bom(b"\xff"), None);
+    }
+}
