@@ -4,6 +4,7 @@
 mod accuracy;
 mod ci;
 mod common;
+mod detect;
 mod history;
 mod robust;
 mod scan;

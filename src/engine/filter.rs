@@ -42,7 +42,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     {
         return None;
     }
-    if rule.generic && !generic_value_ok(data, start, end) {
+    if rule.generic && (!generic_value_ok(data, start, end) || encodes_placeholder(secret)) {
         return None;
     }
     Some(e)
@@ -106,6 +106,17 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
         && hay
             .windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// True when a generic value is base64 of a placeholder (`Y2hhbmdlbWU=`, "changeme"),
+/// as in Kubernetes secrets too short for the decoding pass to pick up.
+fn encodes_placeholder(value: &[u8]) -> bool {
+    super::decode::decode(value, super::decode::Encoding::Base64).is_some_and(|d| {
+        is_placeholder(&d)
+            || NON_SECRET_VALUES
+                .iter()
+                .any(|w| d.eq_ignore_ascii_case(w.as_bytes()))
+    })
 }
 
 /// Values a generic assignment commonly holds that are not secrets.

@@ -379,7 +379,17 @@ impl Engine {
                     break;
                 }
                 let (gi, gj) = (rules[found[i].rule].generic, rules[found[j].rule].generic);
-                if gi && !gj {
+                let same = (found[i].start, found[i].end, found[i].rule)
+                    == (found[j].start, found[j].end, found[j].rule);
+                if same {
+                    // One rule matched both the encoded text and what it decodes to:
+                    // the decoded secret is the one to report.
+                    if found[i].decoded.is_none() && found[j].decoded.is_some() {
+                        keep[i] = false;
+                    } else {
+                        keep[j] = false;
+                    }
+                } else if gi && !gj {
                     keep[i] = false;
                 } else if gj && !gi {
                     keep[j] = false;

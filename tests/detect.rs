@@ -1,0 +1,200 @@
+//! Detection through encodings and in well-known credential files: the real binary on
+//! files that hide secrets in base64 (Kubernetes secrets, nested Docker configs),
+//! percent-encoded URIs and escaped PEM blocks, and on the files tools keep passwords in.
+
+use crate::common::*;
+use base64::Engine as _;
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// (path, rule_id, secret, decoded) of every finding, sorted.
+fn found(root: &std::path::Path, extra: &[&str]) -> Vec<(String, String, String, String)> {
+    let mut args = vec!["scan", ".", "--no-ignore"];
+    args.extend_from_slice(extra);
+    let (code, v, err) = json_report(root, &args);
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let mut out: Vec<_> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+                f["decoded"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn kubernetes_secret_values_are_decoded_and_reported_at_their_line() {
+    let d = dir();
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  \
+         password: {}\n  github: {}\n  database-url: {}\n  unrelated: {}\n",
+        b64("Hx9#kLq2vWz!"),
+        b64(GH_TOKEN),
+        b64("postgres://app:Qx7vLm2Pz9Kt@db.internal:5432/app"),
+        b64("just some configuration text"),
+    );
+    write(d.path(), "k8s/secret.yaml", &manifest);
+    let (code, v, _) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1);
+    let fs = findings(&v);
+    let by_rule = |id: &str| {
+        fs.iter()
+            .find(|f| f["rule_id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {fs:?}"))
+    };
+    let gh = by_rule("github.pat-classic");
+    assert_eq!(gh["secret"], GH_TOKEN);
+    assert_eq!(gh["decoded"], "base64");
+    assert_eq!(gh["line"], 8);
+    assert_eq!(gh["column"], 11);
+    assert_eq!(by_rule("generic.password")["secret"], "Hx9#kLq2vWz!");
+    assert_eq!(by_rule("uri.postgres")["secret"], "Qx7vLm2Pz9Kt");
+    assert_eq!(fs.len(), 3, "{fs:?}");
+    // The human report does not print the encoded line (it is the secret, encoded).
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    assert!(text.contains("found in base64-encoded text"), "{text}");
+    assert!(!text.contains(&b64(GH_TOKEN)), "{text}");
+}
+
+#[test]
+fn base64_within_base64_and_percent_encoding_are_decoded() {
+    let d = dir();
+    // A Kubernetes dockerconfigjson secret: base64 of a JSON whose auth is base64 too,
+    // holding a registry token.
+    let docker = format!(
+        "{{\"auths\":{{\"ghcr.io\":{{\"auth\":\"{}\"}}}}}}",
+        b64(&format!("ci:{GH_TOKEN_2}"))
+    );
+    write(
+        d.path(),
+        "pull-secret.yaml",
+        format!(
+            "kind: Secret\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: {}\n",
+            b64(&docker)
+        ),
+    );
+    write(
+        d.path(),
+        "callback.txt",
+        format!("https://app.test/cb?next=%2Fhome%3Ftoken%3D{GH_TOKEN}%26x%3D1\n"),
+    );
+    let f = found(d.path(), &[]);
+    assert!(
+        f.contains(&(
+            "pull-secret.yaml".into(),
+            "github.pat-classic".into(),
+            GH_TOKEN_2.into(),
+            "base64+base64".into()
+        )),
+        "{f:?}"
+    );
+    assert!(
+        f.contains(&(
+            "callback.txt".into(),
+            "github.pat-classic".into(),
+            GH_TOKEN.into(),
+            "percent".into()
+        )),
+        "{f:?}"
+    );
+    // --decode-depth 0 turns decoding off.
+    let f = found(d.path(), &["--decode-depth", "0"]);
+    assert!(f.iter().all(|x| x.3.is_empty()), "{f:?}");
+}
+
+#[test]
+fn pem_key_in_a_json_string_with_escaped_newlines_is_found() {
+    let d = dir();
+    let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\\n\
+                VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\\n\
+                LxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo\\n";
+    write(
+        d.path(),
+        "sa.json",
+        format!(
+            "{{\"type\": \"service_account\", \"private_key\": \"-----BEGIN RSA PRIVATE KEY-----\\n{body}-----END RSA PRIVATE KEY-----\\n\", \"client_email\": \"ci@proj.iam.gserviceaccount.com\"}}\n"
+        ),
+    );
+    let f = found(d.path(), &[]);
+    assert!(
+        f.iter()
+            .any(|x| x.0 == "sa.json" && x.2.starts_with("-----BEGIN RSA PRIVATE KEY-----")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn well_known_credential_files_are_understood() {
+    let d = dir();
+    let pw = "Vq8mK2xLp9Zt";
+    let files: &[(&str, String)] = &[
+        (".netrc", format!("machine api.corp.test login deploy password {pw}\n")),
+        (".git-credentials", format!("https://deploy:{pw}@git.corp.test\n")),
+        (".pgpass", format!("db.corp.test:5432:app:appuser:{pw}\n")),
+        (".pypirc", format!("[internal]\nrepository = https://pypi.corp.test\nusername = deploy\npassword = {pw}\n")),
+        (".npmrc", format!("//registry.npmjs.org/:_authToken=npm_Zq8vL2mK9xT4rW7nB3pY6hD1Zq8vL2mK9xT4\n")),
+        ("wp-config.php", format!("<?php\ndefine( 'DB_USER', 'wp' );\ndefine( 'DB_PASSWORD', '{pw}' );\n")),
+        ("config/database.yml", format!("production:\n  adapter: postgresql\n  username: app\n  password: {pw}\n")),
+        ("config/secrets.yml", "production:\n  secret_key_base: 8f4e2a9c1b7d3e5f6a0b2c4d8e1f3a5b7c9d0e2f4a6b8c1d3e5f7a9b0c2d4e6f8a1b3c5d7e9f0a2b4c6d\n".into()),
+        ("settings.py", format!("DATABASES = {{'default': {{'USER': 'app', 'PASSWORD': '{pw}'}}}}\n")),
+        ("application.properties", format!("spring.datasource.username=app\nspring.datasource.password={pw}\n")),
+        ("settings.xml", format!("<settings><servers><server><id>corp</id><username>deploy</username><password>{pw}</password></server></servers></settings>\n")),
+        ("sitemanager.xml", format!("<FileZilla3><Servers><Server><Host>ftp.corp.test</Host><User>deploy</User><Pass encoding=\"base64\">{}</Pass></Server></Servers></FileZilla3>\n", b64(pw))),
+    ];
+    for (path, text) in files {
+        write(d.path(), path, text);
+    }
+    let f = found(d.path(), &[]);
+    for (path, _) in files {
+        assert!(
+            f.iter().any(|x| x.0 == *path),
+            "nothing found in {path}: {f:?}"
+        );
+    }
+    // Where the file holds the password itself, that is the secret reported.
+    for path in [
+        ".netrc",
+        ".pgpass",
+        ".pypirc",
+        "wp-config.php",
+        "settings.xml",
+        "sitemanager.xml",
+    ] {
+        assert!(f.iter().any(|x| x.0 == path && x.2 == pw), "{path}: {f:?}");
+    }
+}
+
+#[test]
+fn placeholders_in_credential_files_are_not_reported() {
+    let d = dir();
+    write(d.path(), ".pgpass", "db.corp.test:5432:app:appuser:*\n");
+    write(
+        d.path(),
+        "wp-config.php",
+        "<?php\ndefine( 'DB_PASSWORD', 'password_here' );\ndefine( 'AUTH_KEY', 'put your unique phrase here' );\n",
+    );
+    write(
+        d.path(),
+        "k8s.yaml",
+        format!("kind: Secret\ndata:\n  password: {}\n", b64("changeme")),
+    );
+    write(
+        d.path(),
+        "settings.xml",
+        "<server><id>x</id><password>${env.REPO_PASSWORD}</password></server>\n",
+    );
+    assert_eq!(found(d.path(), &[]), vec![]);
+}
