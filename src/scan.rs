@@ -33,7 +33,7 @@ pub struct Counters {
 
 /// Findings are built and handed on in batches of at most this many, so that an input
 /// holding a million secrets never holds a million findings in memory at once.
-pub const FINDINGS_BATCH: usize = 256;
+pub const FINDINGS_BATCH: usize = 64;
 
 /// Per-thread scanning state: the engine's scratch space and match buffer.
 pub struct Scanner<'a> {
