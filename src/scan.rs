@@ -13,7 +13,7 @@ use crate::engine::{Engine, Match, Scratch};
 use crate::finding::{self, Finding};
 use crate::report::{Reporter, Summary};
 use crate::rules::Confidence;
-use crate::source::{Chunk, Consumer, SkipReason, utf16};
+use crate::source::{Chunk, Consumer, Position, SkipReason, utf16};
 use crate::suppress::Suppressor;
 
 /// What workers tell the collector.
@@ -77,6 +77,34 @@ impl<'a> Scanner<'a> {
         out
     }
 
+    /// Like [`Scanner::findings`], for UTF-16 text (`data` starts with its byte order
+    /// mark): transcoded, with byte offsets into `data` (see [`utf16`]).
+    pub fn utf16_findings(
+        &mut self,
+        label: &str,
+        data: &[u8],
+        endian: utf16::Endian,
+    ) -> Vec<Finding> {
+        let mut text = Vec::new();
+        let mut decoder = utf16::Decoder::new(endian);
+        decoder.feed(data.get(utf16::BOM_LEN..).unwrap_or_default(), &mut text);
+        decoder.finish(&mut text);
+        let chunk = Chunk {
+            data: &text,
+            keep: 0..text.len(),
+            start: Position {
+                byte: utf16::BOM_LEN as u64,
+                ..Position::START
+            },
+            utf16: true,
+            first: true,
+            input_bytes: data.len() as u64,
+        };
+        let mut out = Vec::new();
+        self.chunk_findings(label, &chunk, |f| out.extend(f));
+        out
+    }
+
     /// Scans one chunk of an input (or a whole input: [`Chunk::whole`]) and hands its
     /// findings to `emit` in batches sorted by position, placed in the whole input:
     /// lines, columns and byte offsets count from the input's start (byte offsets in
@@ -98,7 +126,7 @@ impl<'a> Scanner<'a> {
             .find(chunk.data, &mut self.scratch, &mut self.matches);
         self.matches.retain(|m| chunk.keep.contains(&m.start));
         let data = chunk.data;
-        // Newlines in data[..counted_to]; UTF-16 code units in data[..units_to].
+        // Newlines in data[..counted_to]; stored (UTF-16) bytes of data[..stored_to].
         let (mut lines_before, mut counted_to) = (0, 0);
         let (mut stored_before, mut stored_to) = (0u64, 0);
         for batch in self.matches.chunks_mut(FINDINGS_BATCH) {

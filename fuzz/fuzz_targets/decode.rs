@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     find_spans(data, &mut spans);
     let mut last = 0;
     for s in &spans {
-        assert!(s.start < s.end && s.end <= data.len(), "{s:?} in {}", data.len());
+        assert!(
+            s.start < s.end && s.end <= data.len(),
+            "{s:?} in {}",
+            data.len()
+        );
         assert!(s.end - s.start <= MAX_SPAN, "{s:?}");
         assert!(s.start >= last, "spans sorted by start");
         last = s.start;

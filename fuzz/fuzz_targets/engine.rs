@@ -44,8 +44,14 @@ fuzz_target!(|data: &[u8]| {
         let whole = s.findings("fuzz", data);
         let lines = 1 + data.iter().filter(|&&b| b == b'\n').count();
         for f in &whole {
-            assert!(f.start_byte <= f.end_byte && f.end_byte <= data.len(), "{f:?}");
-            assert!(f.line >= 1 && f.line <= f.end_line && f.end_line <= lines, "{f:?}");
+            assert!(
+                f.start_byte <= f.end_byte && f.end_byte <= data.len(),
+                "{f:?}"
+            );
+            assert!(
+                f.line >= 1 && f.line <= f.end_line && f.end_line <= lines,
+                "{f:?}"
+            );
             assert!(f.column >= 1 && f.end_column >= 1, "{f:?}");
         }
         let mut c = Collect(s, Vec::new());
@@ -54,8 +60,11 @@ fuzz_target!(|data: &[u8]| {
         if utf16_mark(data).is_some() {
             for f in &streamed {
                 // Offsets into the UTF-16 bytes (a final odd byte counts as a unit).
-                assert!(f.start_byte <= f.end_byte && f.end_byte <= data.len() + 1, "{f:?}");
-                assert!(f.start_byte >= 2 && f.start_byte % 2 == 0, "{f:?}");
+                assert!(
+                    f.start_byte <= f.end_byte && f.end_byte <= data.len() + 1,
+                    "{f:?}"
+                );
+                assert!(f.start_byte >= 2 && f.start_byte.is_multiple_of(2), "{f:?}");
             }
         } else {
             assert_eq!(whole, streamed);

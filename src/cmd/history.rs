@@ -242,7 +242,9 @@ impl BlobSink for Sink<'_> {
             ));
             return;
         }
-        if !self.ctx.binary && looks_binary(data) {
+        // UTF-16 text (a byte order mark and NULs) is transcoded, not skipped as binary.
+        let utf16 = crate::source::chunk::utf16_mark(data);
+        if !self.ctx.binary && utf16.is_none() && looks_binary(data) {
             let label = format!("{} (blob {id})", self.label(&id));
             let _ = self.tx.send(Event::Skipped(label, SkipReason::Binary));
             return;
@@ -253,7 +255,10 @@ impl BlobSink for Sink<'_> {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         let label = self.label(&id);
-        let findings = self.scanner.findings(&label, data);
+        let findings = match utf16 {
+            Some(endian) => self.scanner.utf16_findings(&label, data, endian),
+            None => self.scanner.findings(&label, data),
+        };
         if !findings.is_empty() {
             self.ctx
                 .results
