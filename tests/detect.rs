@@ -145,7 +145,7 @@ fn well_known_credential_files_are_understood() {
         (".git-credentials", format!("https://deploy:{pw}@git.corp.test\n")),
         (".pgpass", format!("db.corp.test:5432:app:appuser:{pw}\n")),
         (".pypirc", format!("[internal]\nrepository = https://pypi.corp.test\nusername = deploy\npassword = {pw}\n")),
-        (".npmrc", format!("//registry.npmjs.org/:_authToken=npm_Zq8vL2mK9xT4rW7nB3pY6hD1Zq8vL2mK9xT4\n")),
+        (".npmrc", "//registry.npmjs.org/:_authToken=npm_Zq8vL2mK9xT4rW7nB3pY6hD1Zq8vL2mK9xT4\n".into()),
         ("wp-config.php", format!("<?php\ndefine( 'DB_USER', 'wp' );\ndefine( 'DB_PASSWORD', '{pw}' );\n")),
         ("config/database.yml", format!("production:\n  adapter: postgresql\n  username: app\n  password: {pw}\n")),
         ("config/secrets.yml", "production:\n  secret_key_base: 8f4e2a9c1b7d3e5f6a0b2c4d8e1f3a5b7c9d0e2f4a6b8c1d3e5f7a9b0c2d4e6f8a1b3c5d7e9f0a2b4c6d\n".into()),

@@ -103,7 +103,7 @@ fn base64_spans(data: &[u8], out: &mut Vec<Span>) {
             });
         }
         // Next aligned word after the run.
-        k = (p + 7) / 8 * 8;
+        k = p.div_ceil(8) * 8;
     }
 }
 
