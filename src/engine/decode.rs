@@ -78,6 +78,17 @@ fn base64_spans(data: &[u8], out: &mut Vec<Span>) {
     let b64 = |i: usize| BASE64_CHARS[data[i] as usize];
     let mut k = 0;
     while k + 8 <= data.len() {
+        // Skip sixteen bytes at a time while neither of their words can be base64.
+        while k + 16 <= data.len() {
+            let m = block_mask(data[k..k + 16].try_into().expect("16 bytes"));
+            if m & 0xff == 0xff || m >> 8 == 0xff {
+                break;
+            }
+            k += 16;
+        }
+        if k + 8 > data.len() {
+            break;
+        }
         let word = u64::from_le_bytes(data[k..k + 8].try_into().expect("8 bytes"));
         if !word_may_be_base64(word) || !(k..k + 8).all(b64) {
             k += 8;
@@ -107,12 +118,57 @@ fn base64_spans(data: &[u8], out: &mut Vec<Span>) {
     }
 }
 
+/// One bit per byte of `block` (bit i for byte i): set when the byte is ASCII in
+/// `+`..=`9`, `A`..=`Z` or `a`..=`z`, the same superset as [`word_may_be_base64`].
+#[cfg(target_arch = "x86_64")]
+fn block_mask(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these instructions always exist;
+    // the unaligned load reads exactly the 16 bytes `block` borrows.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        // Bit 0x20 folds upper case onto lower case; bytes >= 0x80 compare as
+        // negative and so fall outside both ranges.
+        let f = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        let within = |lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(f, _mm_set1_epi8(lo as i8 - 1)),
+                _mm_cmplt_epi8(f, _mm_set1_epi8(hi as i8 + 1)),
+            )
+        };
+        let ok = _mm_or_si128(within(b'+', b'9'), within(b'a', b'z'));
+        _mm_movemask_epi8(ok) as u32
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn block_mask(block: &[u8; 16]) -> u32 {
+    let half = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("8 bytes"));
+    let lo = if word_may_be_base64(half(&block[..8])) {
+        0xff
+    } else {
+        0
+    };
+    let hi = if word_may_be_base64(half(&block[8..])) {
+        0xff00
+    } else {
+        0
+    };
+    lo | hi
+}
+
 /// True when every byte of `word` is ASCII in `+`..=`9`, `A`..=`Z` or `a`..=`z` (a
 /// superset of the base64 alphabet), tested on all eight bytes at once.
 fn word_may_be_base64(word: u64) -> bool {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const fn lanes(b: u8) -> u64 {
         u64::from_ne_bytes([b; 8])
+    }
+    // First the cheap, common rejection: a byte below `+` (space, newline, tab,
+    // quotes, brackets, `*`) anywhere in the word. Borrows only start at such a byte,
+    // so this is exact.
+    if word.wrapping_sub(lanes(b'+')) & !word & HIGH != 0 {
+        return false;
     }
     // With each lane's high bit set, subtracting a value below 0x80 never borrows
     // across lanes; the lane's high bit stays set exactly when its low 7 bits >= lo.
@@ -270,12 +326,39 @@ mod tests {
     fn word_filter_agrees_with_the_byte_table() {
         for b in 0..=255u8 {
             let folded = b | 0x20;
-            let loose =
-                b < 0x80 && ((b'+'..=b'9').contains(&folded) || folded.is_ascii_lowercase());
+            let loose = (b'+'..0x80).contains(&b)
+                && ((b'+'..=b'9').contains(&folded) || folded.is_ascii_lowercase());
             let word = u64::from_le_bytes([b, b'a', b'Z', b'0', b'+', b'/', b'q', b'Q']);
             assert_eq!(word_may_be_base64(word), loose, "byte {b:#x}");
             if BASE64_CHARS[b as usize] {
                 assert!(loose);
+            }
+        }
+    }
+
+    #[test]
+    fn block_mask_agrees_with_the_word_filter() {
+        let mut block = [0u8; 16];
+        for b in 0..=255u8 {
+            for (i, slot) in block.iter_mut().enumerate() {
+                *slot = if i == 3 || i == 12 {
+                    b
+                } else {
+                    b"aZ09+/qQ"[i % 8]
+                };
+            }
+            let m = block_mask(&block);
+            let word = |w: &[u8]| word_may_be_base64(u64::from_le_bytes(w.try_into().unwrap()));
+            // Both are supersets of the alphabet and agree from `+` on; below it the
+            // word filter is exact and the block mask lets a few control bytes by.
+            if b >= b'+' {
+                assert_eq!(m & 0xff == 0xff, word(&block[..8]), "byte {b:#x}");
+                assert_eq!(m >> 8 == 0xff, word(&block[8..]), "byte {b:#x}");
+            } else {
+                assert!(!word(&block[..8]) && !word(&block[8..]), "byte {b:#x}");
+            }
+            if BASE64_CHARS[b as usize] {
+                assert_eq!(m, 0xffff, "byte {b:#x}");
             }
         }
     }
