@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Match};
 use crate::rules::Confidence;
+use crate::source::char_len;
 
 /// Where in history a finding was introduced (set by the history source).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -96,12 +97,6 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 
 const CONTEXT_MAX: usize = 300;
 const CONTEXT_AROUND: usize = 100;
-
-/// Character count of a byte slice (UTF-8 continuation bytes are not counted; each
-/// invalid byte counts as one).
-fn char_len(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
-}
 
 /// Turns sorted engine matches in `data` into findings. `allow` decides, from the full
 /// line text, whether an inline allow comment suppresses the finding.

@@ -57,23 +57,8 @@ impl<'a> Scanner<'a> {
 
     /// Scans `data`, counting it, and returns its findings sorted by position.
     pub fn findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
-        self.counters.scanned.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .bytes
-            .fetch_add(data.len() as u64, Ordering::Relaxed);
-        self.matches.clear();
-        self.engine.find(data, &mut self.scratch, &mut self.matches);
         let mut out = Vec::new();
-        if !self.matches.is_empty() {
-            finding::build(
-                self.engine,
-                data,
-                &self.matches,
-                label,
-                &self.allow,
-                &mut out,
-            );
-        }
+        self.chunk_findings(label, &Chunk::whole(data), |f| out.extend(f));
         out
     }
 
@@ -160,16 +145,11 @@ impl<'a> Scanner<'a> {
                 f.line += chunk.start.line - 1 + lines_before;
                 f.end_line += chunk.start.line - 1 + lines_before;
                 let (start, end) = (base + f.start_byte, base + f.end_byte);
-                let (start, end) = if chunk.utf16 {
-                    stored_before += utf16::stored_len(&data[stored_to..start]);
-                    stored_to = start;
-                    let s = stored_before;
-                    (s, s + utf16::stored_len(&data[start..end]))
-                } else {
-                    (start as u64, end as u64)
-                };
-                f.start_byte = (chunk.start.byte + start) as usize;
-                f.end_byte = (chunk.start.byte + end) as usize;
+                stored_before += chunk.stored_len(&data[stored_to..start]);
+                stored_to = start;
+                let stored_end = stored_before + chunk.stored_len(&data[start..end]);
+                f.start_byte = (chunk.start.byte + stored_before) as usize;
+                f.end_byte = (chunk.start.byte + stored_end) as usize;
             }
             if !out.is_empty() {
                 emit(out);
