@@ -13,15 +13,16 @@
 
 pub mod decode;
 pub mod filter;
+pub mod keywords;
 
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_automata::Input;
 use regex_automata::meta;
 use regex_automata::util::captures::Captures;
 
 use crate::rules::{Rule, RuleSet, WINDOW_BEFORE};
+use keywords::Keywords;
 
 /// A confirmed match: which rule, and where the secret lies in the input.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +70,7 @@ const DECODE_CONTEXT: usize = 256;
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
-    automaton: AhoCorasick,
+    automaton: Keywords,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
     /// How many layers of encoding are peeled off (0: no decoding).
@@ -107,16 +108,16 @@ impl Engine {
     /// Builds the keyword automaton for `rules`, tuned for bulk scanning (a DFA: slower
     /// to build, fastest to run). Regexes compile lazily on first use.
     pub fn new(rules: RuleSet) -> Result<Engine, EngineError> {
-        Engine::build(rules, AhoCorasickKind::DFA)
+        Engine::build(rules, true)
     }
 
     /// Like [`Engine::new`], for a few kilobytes of input (a pre-commit hook): an
     /// automaton that builds several times faster and runs somewhat slower.
     pub fn for_small_inputs(rules: RuleSet) -> Result<Engine, EngineError> {
-        Engine::build(rules, AhoCorasickKind::ContiguousNFA)
+        Engine::build(rules, false)
     }
 
-    fn build(rules: RuleSet, kind: AhoCorasickKind) -> Result<Engine, EngineError> {
+    fn build(rules: RuleSet, bulk: bool) -> Result<Engine, EngineError> {
         let mut keywords: Vec<&str> = Vec::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
         let mut index = std::collections::HashMap::new();
@@ -132,11 +133,7 @@ impl Engine {
                 }
             }
         }
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(kind))
-            .build(&keywords)?;
+        let automaton = Keywords::build(&keywords, bulk)?;
         crate::trace::phase(|| {
             format!(
                 "built keyword automaton: {} keywords, {} bytes",
@@ -284,16 +281,16 @@ impl Engine {
         let first = out.len();
         let windows = &mut scratch.windows;
         windows.clear();
-        for hit in self.automaton.find_overlapping_iter(data) {
-            for &ri in &self.keyword_rules[hit.pattern().as_usize()] {
+        self.automaton.for_each(data, |pattern, start, end| {
+            for &ri in &self.keyword_rules[pattern] {
                 let rule = &self.rules.rules()[ri as usize];
                 windows.push(Window {
                     rule: ri,
-                    start: hit.start().saturating_sub(WINDOW_BEFORE),
-                    end: hit.end().saturating_add(rule.window).min(data.len()),
+                    start: start.saturating_sub(WINDOW_BEFORE),
+                    end: end.saturating_add(rule.window).min(data.len()),
                 });
             }
-        }
+        });
         if windows.is_empty() {
             return;
         }

@@ -1,0 +1,186 @@
+//! The keyword pass: every occurrence of every rule keyword (ASCII case-insensitive,
+//! overlapping), found by walking an Aho-Corasick automaton.
+//!
+//! A DFA walk is bound by the latency of one table load per byte: the next state
+//! depends on the last. To keep several loads in flight, inputs of more than a few
+//! kilobytes are cut into [`STREAMS`] segments walked in lockstep, each from the start
+//! state a little before its segment (`max keyword length - 1` bytes, enough for the
+//! automaton to reach the state a whole-input walk would have). A hit is reported by
+//! the segment its last byte falls in, so each occurrence is reported once. On the
+//! Linux tree this doubles the keyword pass's throughput against
+//! `AhoCorasick::find_overlapping_iter` with the same DFA.
+
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{Anchored, BuildError, MatchKind, dfa, nfa};
+
+/// Segments walked together by the bulk (DFA) walk (the lockstep loop is written
+/// out for four).
+const STREAMS: usize = 4;
+/// Inputs shorter than this are walked in one stream.
+const MIN_SPLIT: usize = 1024;
+
+/// The keyword automaton, built for bulk scanning (a DFA) or for a few kilobytes of
+/// input (a contiguous NFA: builds several times faster, runs slower).
+#[derive(Debug)]
+pub enum Keywords {
+    Dfa(dfa::DFA),
+    Nfa(nfa::contiguous::NFA),
+}
+
+impl Keywords {
+    pub fn build(patterns: &[&str], bulk: bool) -> Result<Keywords, BuildError> {
+        Ok(if bulk {
+            Keywords::Dfa(
+                dfa::Builder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(patterns)?,
+            )
+        } else {
+            Keywords::Nfa(
+                nfa::contiguous::Builder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(patterns)?,
+            )
+        })
+    }
+
+    pub fn memory_usage(&self) -> usize {
+        match self {
+            Keywords::Dfa(a) => a.memory_usage(),
+            Keywords::Nfa(a) => a.memory_usage(),
+        }
+    }
+
+    /// Calls `hit(pattern, start, end)` for every keyword occurrence in `data`, in no
+    /// particular order.
+    #[inline]
+    pub fn for_each(&self, data: &[u8], hit: impl FnMut(usize, usize, usize)) {
+        match self {
+            Keywords::Dfa(a) => walk_streams(a, data, hit),
+            Keywords::Nfa(a) => walk(a, data, 0, data.len(), 0, hit),
+        }
+    }
+}
+
+/// Reports the matches of `a`'s state `sid` ending at `end` (exclusive).
+#[inline(always)]
+fn report<A: Automaton>(
+    a: &A,
+    sid: aho_corasick::automaton::StateID,
+    end: usize,
+    hit: &mut impl FnMut(usize, usize, usize),
+) {
+    for i in 0..a.match_len(sid) {
+        let pid = a.match_pattern(sid, i);
+        hit(pid.as_usize(), end - a.pattern_len(pid), end);
+    }
+}
+
+/// One stream over `data[from..to]`, reporting matches that end after `emit_from`.
+#[inline(always)]
+fn walk<A: Automaton>(
+    a: &A,
+    data: &[u8],
+    from: usize,
+    to: usize,
+    emit_from: usize,
+    mut hit: impl FnMut(usize, usize, usize),
+) {
+    let Ok(mut sid) = a.start_state(Anchored::No) else {
+        return;
+    };
+    for (p, &b) in data[from..to].iter().enumerate() {
+        sid = a.next_state(Anchored::No, sid, b);
+        if a.is_match(sid) && from + p >= emit_from {
+            report(a, sid, from + p + 1, &mut hit);
+        }
+    }
+}
+
+/// [`STREAMS`] segments of `data` walked in lockstep (see the module notes).
+fn walk_streams<A: Automaton>(a: &A, data: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
+    let n = data.len();
+    if n < MIN_SPLIT {
+        return walk(a, data, 0, n, 0, hit);
+    }
+    let Ok(start) = a.start_state(Anchored::No) else {
+        return;
+    };
+    let overlap = a.max_pattern_len().saturating_sub(1);
+    let seg = n / STREAMS;
+    let mut from = [0usize; STREAMS];
+    let mut emit_from = [0usize; STREAMS];
+    let mut to = [0usize; STREAMS];
+    for j in 0..STREAMS {
+        emit_from[j] = j * seg;
+        from[j] = emit_from[j].saturating_sub(overlap);
+        to[j] = if j + 1 == STREAMS { n } else { (j + 1) * seg };
+    }
+    // Every stream is at least `seg` long; walk that far together, then finish each.
+    let common = (0..STREAMS).map(|j| to[j] - from[j]).min().unwrap_or(0);
+    let seg = |j: usize| &data[from[j]..from[j] + common];
+    let [mut s0, mut s1, mut s2, mut s3] = [start; STREAMS];
+    let lockstep = seg(0).iter().zip(seg(1)).zip(seg(2)).zip(seg(3));
+    for (i, (((&b0, &b1), &b2), &b3)) in lockstep.enumerate() {
+        // Four independent loads first, then the (rarely taken) match checks.
+        s0 = a.next_state(Anchored::No, s0, b0);
+        s1 = a.next_state(Anchored::No, s1, b1);
+        s2 = a.next_state(Anchored::No, s2, b2);
+        s3 = a.next_state(Anchored::No, s3, b3);
+        for (j, s) in [(0, s0), (1, s1), (2, s2), (3, s3)] {
+            let p = from[j] + i;
+            if a.is_match(s) && p >= emit_from[j] {
+                report(a, s, p + 1, &mut hit);
+            }
+        }
+    }
+    let sid = [s0, s1, s2, s3];
+    for j in 0..STREAMS {
+        let mut s = sid[j];
+        for (p, &b) in data.iter().enumerate().take(to[j]).skip(from[j] + common) {
+            s = a.next_state(Anchored::No, s, b);
+            if a.is_match(s) && p >= emit_from[j] {
+                report(a, s, p + 1, &mut hit);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aho_corasick::AhoCorasick;
+
+    fn all_hits(k: &Keywords, data: &[u8]) -> Vec<(usize, usize, usize)> {
+        let mut v = Vec::new();
+        k.for_each(data, |p, s, e| v.push((p, s, e)));
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn lockstep_walk_reports_exactly_the_overlapping_matches_of_a_plain_walk() {
+        let patterns = ["pass", "password", "word", "key_", "api_key", "Token", "a"];
+        let reference = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(patterns)
+            .unwrap();
+        let dfa = Keywords::build(&patterns, true).unwrap();
+        let nfa = Keywords::build(&patterns, false).unwrap();
+        // Lengths around the split threshold and segment edges, keywords straddling
+        // every segment boundary.
+        let unit = b"xx PassWord=1 api_KEY_token ";
+        for len in [0, 1, 5, 1023, 1024, 1025, 2048, 4099, 10_007] {
+            let data: Vec<u8> = unit.iter().copied().cycle().take(len).collect();
+            let mut want: Vec<_> = reference
+                .find_overlapping_iter(&data)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            want.sort_unstable();
+            assert_eq!(all_hits(&dfa, &data), want, "dfa, len {len}");
+            assert_eq!(all_hits(&nfa, &data), want, "nfa, len {len}");
+        }
+    }
+}
