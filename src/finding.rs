@@ -149,7 +149,11 @@ pub fn build(
         out.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            confidence: rule.confidence,
+            confidence: if crate::engine::filter::looks_like_example(secret_bytes) {
+                Confidence::Low
+            } else {
+                rule.confidence
+            },
             path: path.to_string(),
             line,
             column,

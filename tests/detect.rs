@@ -198,3 +198,50 @@ fn placeholders_in_credential_files_are_not_reported() {
     );
     assert_eq!(found(d.path(), &[]), vec![]);
 }
+
+#[test]
+fn format_exact_tokens_holding_example_words_are_reported_at_low_confidence() {
+    let d = dir();
+    write(
+        d.path(),
+        "docs/slack.md",
+        "TRIGGER_URL=https://hooks.slack.com/triggers/T00EXAMPLE1/4817263950412/\
+         f0e1d2c3b4a5968778695a4b3c2d1e0f\n",
+    );
+    // Placeholders proper stay silent: AWS's documented example key, filler, a
+    // generic value holding "example", a template.
+    write(
+        d.path(),
+        "docs/aws.env",
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n\
+         SLACK_TOKEN=xoxb-0000000000-0000000000000-xxxxxxxxxxxxxxxxxxxxxxxx\n\
+         password = \"Example-Passw0rd-42\"\n\
+         api_key = \"${API_KEY}\"\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let fs = findings(&v);
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    assert_eq!(fs[0]["rule_id"], "slack.trigger-url");
+    assert_eq!(fs[0]["path"], "docs/slack.md");
+    assert_eq!(fs[0]["confidence"], "low");
+    // The same token without the example word keeps its rule's confidence.
+    write(
+        d.path(),
+        "docs/slack.md",
+        "TRIGGER_URL=https://hooks.slack.com/triggers/T04QX7LMZ2B/4817263950412/\
+         f0e1d2c3b4a5968778695a4b3c2d1e0f\n",
+    );
+    let (_, v, _) = json_report(d.path(), &["scan", "."]);
+    assert_ne!(findings(&v)[0]["confidence"], "low");
+    // `--confidence medium` leaves example-looking tokens out.
+    write(
+        d.path(),
+        "docs/slack.md",
+        "TRIGGER_URL=https://hooks.slack.com/triggers/T00EXAMPLE1/4817263950412/\
+         f0e1d2c3b4a5968778695a4b3c2d1e0f\n",
+    );
+    let (code, v, _) = json_report(d.path(), &["scan", ".", "--confidence", "medium"]);
+    assert_eq!(code, 0);
+    assert!(findings(&v).is_empty());
+}

@@ -42,16 +42,39 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     {
         return None;
     }
-    if rule.generic && (!generic_value_ok(data, start, end) || encodes_placeholder(secret)) {
+    if rule.generic
+        && (!generic_value_ok(data, start, end)
+            || encodes_placeholder(secret)
+            || contains_ignore_ascii_case(secret, b"example"))
+    {
         return None;
     }
     Some(e)
 }
 
+/// Words that mark a value as possibly made up for documentation or tests. A generic
+/// value holding "example" is dropped; a value in a provider's exact token format is
+/// still reported, at low confidence: real tokens do get pasted into examples and
+/// fixtures, and the format alone says the string is worth a look.
+const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
+
+/// True when the secret holds one of the [`EXAMPLE_MARKERS`].
+pub fn looks_like_example(secret: &[u8]) -> bool {
+    EXAMPLE_MARKERS
+        .iter()
+        .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
+}
+
 /// Substrings that mark a value as a placeholder, a documented example or a template,
 /// matched case-insensitively.
 const PLACEHOLDER_MARKERS: &[&str] = &[
-    "example",
+    // The example keys of the AWS documentation (AKIAIOSFODNN7EXAMPLE,
+    // wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) and the many keys derived from them.
+    "iosfodnn7",
+    "k7mdeng",
+    "examplekey",
+    // ... and its example session token (AQoDYXdzEPT//////////wEXAMPLE...).
+    "//////////wexample",
     "placeholder",
     "changeme",
     "change_me",
@@ -88,9 +111,13 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
 const SEQUENCE_MARKERS: &[&str] = &["abcdefgh", "12345678", "%(", "$("];
 
 /// True when the secret is a placeholder rather than a credential: a marker word,
-/// `<your-key>`-style angle brackets, or one character repeated.
+/// `<your-key>`-style angle brackets, one character repeated, or a value ending in
+/// `EXAMPLE` (the AWS documentation's convention for example key ids).
 pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.len() >= 2 && secret[0] == b'<' && secret[secret.len() - 1] == b'>' {
+        return true;
+    }
+    if secret.ends_with(b"EXAMPLE") {
         return true;
     }
     if secret.iter().all(|&b| b == secret[0]) {
@@ -175,8 +202,9 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
             return false;
         }
     }
-    // A run of only lowercase letters is a word, not a secret.
-    if v.iter().all(|b| b.is_ascii_lowercase()) {
+    // A short run of only lowercase letters is a word, not a secret; a quoted run of
+    // twelve or more is a passphrase.
+    if v.iter().all(|b| b.is_ascii_lowercase()) && (!quoted || v.len() < 12) {
         return false;
     }
     true
@@ -197,6 +225,20 @@ mod tests {
     fn documented_example_keys_are_placeholders() {
         assert!(is_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
         assert!(is_placeholder(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+        assert!(is_placeholder(
+            b"AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW"
+        ));
+    }
+
+    #[test]
+    fn example_words_inside_a_token_mark_it_without_making_it_a_placeholder() {
+        let t = b"https://hooks.slack.com/triggers/T00EXAMPLE1/4817263950412/f0e1d2c3";
+        assert!(looks_like_example(t));
+        assert!(!is_placeholder(t));
+        assert!(looks_like_example(b"sk-proj-TESTkey9Zq"));
+        assert!(!looks_like_example(
+            b"ghp_R4nd0mT0k3nV4lu3Qx9Zb2Lk7Pw1Mn5Hj8"
+        ));
     }
 
     #[test]
