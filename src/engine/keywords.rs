@@ -184,4 +184,36 @@ mod tests {
             assert_eq!(all_hits(&nfa, &data), want, "nfa, len {len}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whatever the input and wherever the segment edges fall, the lockstep walk
+        /// reports the same occurrences as the crate's own overlapping search.
+        #[test]
+        fn lockstep_walk_agrees_with_overlapping_search_on_any_input(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::Just("PASSword".to_string()),
+                    proptest::prelude::Just("api_key_".to_string()),
+                    proptest::prelude::Just("ghp_".to_string()),
+                    "[a-z_ =\n]{0,9}",
+                ],
+                0..900,
+            )
+        ) {
+            let patterns = ["password", "pass", "word", "api_key", "key_", "ghp_", "_"];
+            let data = parts.concat().into_bytes();
+            let reference = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(patterns)
+                .unwrap();
+            let mut want: Vec<_> = reference
+                .find_overlapping_iter(&data)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            want.sort_unstable();
+            let dfa = Keywords::build(&patterns, true).unwrap();
+            proptest::prop_assert_eq!(all_hits(&dfa, &data), want);
+        }
+    }
 }
