@@ -21,6 +21,7 @@ const KNOWN: &[&str] = &[
     "window",
     "generic",
     "stopwords",
+    "anchor",
 ];
 
 #[derive(serde::Deserialize)]
@@ -123,7 +124,7 @@ fn main() {
                 "    StaticRule {{ file: {name:?}, line: {line}, id: {:?}, name: {:?}, provider: {}, \
                  description: {:?}, keywords: {}, regex: {:?}, min_entropy: {min_entropy}, \
                  confidence: {}, examples: {}, negative_examples: {}, references: {}, \
-                 window: {window}, generic: {generic}, stopwords: {} }},",
+                 window: {window}, generic: {generic}, stopwords: {}, anchor: {} }},",
                 req("id"),
                 req("name"),
                 opt(s("provider")),
@@ -135,6 +136,7 @@ fn main() {
                 list("negative_examples"),
                 list("references"),
                 list("stopwords"),
+                opt(s("anchor")),
             );
         }
     }

@@ -245,3 +245,44 @@ fn format_exact_tokens_holding_example_words_are_reported_at_low_confidence() {
     assert_eq!(code, 0);
     assert!(findings(&v).is_empty());
 }
+
+#[test]
+fn keyword_less_zhipu_key_is_found_by_its_token_run_and_reported_once() {
+    let d = dir();
+    // No provider name anywhere near the bare key.
+    write(
+        d.path(),
+        "llm/settings.py",
+        "MODEL = \"glm-4\"\nKEY = \"5e2b9d0c7a3f41e8b6d1c0a9f8e7d6c5.Jq4Xw8Lm2Rz6Tp0V\"\n",
+    );
+    // With the name nearby, the contextual rule reports it and the bare one gives way.
+    write(
+        d.path(),
+        "llm/.env",
+        "ZHIPUAI_API_KEY=91c3e5a7b9d0f2e4a6c8b0d2f4e6a8c0.Hs7Kd2Nw9Qx4Bv1M\n",
+    );
+    // Lookalikes: a digest and a file name.
+    write(
+        d.path(),
+        "llm/cache.txt",
+        "5e2b9d0c7a3f41e8b6d1c0a9f8e7d6c5\n5e2b9d0c7a3f41e8b6d1c0a9f8e7d6c5.tar.gz\n",
+    );
+    let got = found(d.path(), &[]);
+    assert_eq!(
+        got,
+        vec![
+            (
+                "llm/.env".to_string(),
+                "zhipu.api-key".to_string(),
+                "91c3e5a7b9d0f2e4a6c8b0d2f4e6a8c0.Hs7Kd2Nw9Qx4Bv1M".to_string(),
+                String::new(),
+            ),
+            (
+                "llm/settings.py".to_string(),
+                "zhipu.api-key-bare".to_string(),
+                "5e2b9d0c7a3f41e8b6d1c0a9f8e7d6c5.Jq4Xw8Lm2Rz6Tp0V".to_string(),
+                String::new(),
+            ),
+        ]
+    );
+}

@@ -375,7 +375,12 @@ fn rules_list_json_has_ids_keywords_and_example_counts() {
     assert!(rules.len() >= 120, "{} rules", rules.len());
     for r in rules {
         assert!(r["id"].is_string() && r["name"].is_string());
-        assert!(!r["keywords"].as_array().unwrap().is_empty());
+        // Every rule has keywords, or a structural anchor instead.
+        assert!(
+            !r["keywords"].as_array().unwrap().is_empty() || r["anchor"] == "token-run",
+            "{}",
+            r["id"]
+        );
         assert!(r["examples"].as_u64().unwrap() >= 1, "{}", r["id"]);
         assert!(r["negative_examples"].as_u64().unwrap() >= 1, "{}", r["id"]);
     }

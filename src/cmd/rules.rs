@@ -23,6 +23,9 @@ struct Entry<'a> {
     provider: &'a str,
     confidence: &'a str,
     keywords: &'a [String],
+    /// `"token-run"` for rules that also run around token runs, else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anchor: Option<&'a str>,
     examples: usize,
     negative_examples: usize,
     references: &'a [String],
@@ -39,6 +42,7 @@ fn list(rules: &RuleSet, format: ListFormat) -> Result<i32> {
             provider: &r.provider,
             confidence: r.confidence.as_str(),
             keywords: &r.keywords,
+            anchor: r.token_run.then_some("token-run"),
             examples: r.examples.len(),
             negative_examples: r.negative_examples.len(),
             references: &r.references,
@@ -62,7 +66,11 @@ fn list(rules: &RuleSet, format: ListFormat) -> Result<i32> {
                     e.id,
                     e.name,
                     e.confidence,
-                    e.keywords.join(", "),
+                    match (e.anchor, e.keywords.is_empty()) {
+                        (Some(a), true) => format!("(anchor: {a})"),
+                        (Some(a), false) => format!("{} (anchor: {a})", e.keywords.join(", ")),
+                        (None, _) => e.keywords.join(", "),
+                    },
                     e.examples,
                     e.negative_examples
                 )?;

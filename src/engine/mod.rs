@@ -73,6 +73,8 @@ pub struct Engine {
     automaton: Keywords,
     /// For each automaton pattern, the rules that own that keyword.
     keyword_rules: Vec<Vec<u32>>,
+    /// Rules that also run around token runs (`anchor = "token-run"`).
+    run_rules: Vec<u32>,
     /// How many layers of encoding are peeled off (0: no decoding).
     decode_depth: u8,
 }
@@ -133,6 +135,9 @@ impl Engine {
                 }
             }
         }
+        let run_rules = (0..rules.len() as u32)
+            .filter(|&i| rules.rules()[i as usize].token_run)
+            .collect();
         let automaton = Keywords::build(&keywords, bulk)?;
         crate::trace::phase(|| {
             format!(
@@ -145,6 +150,7 @@ impl Engine {
             rules,
             automaton,
             keyword_rules,
+            run_rules,
             decode_depth: DEFAULT_DECODE_DEPTH,
         })
     }
@@ -176,14 +182,21 @@ impl Engine {
     /// rule capture overlapping secrets, only the specific one is kept.
     pub fn find(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
         let first = out.len();
-        self.find_plain(data, scratch, out);
+        // Token runs are found once, for the token-run rules and for decoding.
+        let runs = !self.run_rules.is_empty();
+        if runs || self.decode_depth > 0 {
+            scratch.spans.clear();
+            decode::find_spans(data, &mut scratch.spans);
+        }
+        self.find_plain(data, scratch, out, runs);
         if self.decode_depth > 0 {
             let mut budget = data.len().saturating_add(DECODE_BUDGET_EXTRA);
             self.find_decoded(data, self.decode_depth, &mut budget, scratch, out, first);
         }
     }
 
-    /// Decodes the encoded spans of `data` and scans each decoded text with the rest
+    /// Decodes the encoded spans of `data` (in `scratch.spans`, which the caller fills
+    /// with [`decode::find_spans`]) and scans each decoded text with the rest
     /// of its line; matches in the decoded part are reported at the encoded span.
     /// A plain generic match on an encoded value that decodes to text gives way: the
     /// decoded value is what gets judged.
@@ -196,9 +209,7 @@ impl Engine {
         out: &mut Vec<Match>,
         first: usize,
     ) {
-        let mut spans = std::mem::take(&mut scratch.spans);
-        spans.clear();
-        decode::find_spans(data, &mut spans);
+        let spans = std::mem::take(&mut scratch.spans);
         let mut decoded_spans = Vec::new();
         let before = out.len();
         for span in &spans {
@@ -221,8 +232,10 @@ impl Engine {
             view.extend_from_slice(&data[span.end..le]);
             let (ds, de) = (span.start - ls, span.start - ls + text.len());
             let mut inner = Vec::new();
-            self.find_plain(&view, scratch, &mut inner);
+            self.find_plain(&view, scratch, &mut inner, false);
             if depth > 1 {
+                scratch.spans.clear();
+                decode::find_spans(&view, &mut scratch.spans);
                 self.find_decoded(&view, depth - 1, budget, scratch, &mut inner, 0);
             }
             for m in inner {
@@ -277,10 +290,28 @@ impl Engine {
     }
 
     /// The keyword pass: windows around keyword hits, each rule's regex in its windows.
-    fn find_plain(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+    /// With `runs`, the token-run rules also run around each base64-alphabet run in
+    /// `scratch.spans`, `window` bytes either side.
+    fn find_plain(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>, runs: bool) {
         let first = out.len();
         let windows = &mut scratch.windows;
         windows.clear();
+        if runs {
+            for span in scratch
+                .spans
+                .iter()
+                .filter(|s| s.encoding == decode::Encoding::Base64)
+            {
+                for &ri in &self.run_rules {
+                    let rule = &self.rules.rules()[ri as usize];
+                    windows.push(Window {
+                        rule: ri,
+                        start: span.start.saturating_sub(rule.window),
+                        end: span.end.saturating_add(rule.window).min(data.len()),
+                    });
+                }
+            }
+        }
         self.automaton.for_each(data, |pattern, start, end| {
             for &ri in &self.keyword_rules[pattern] {
                 let rule = &self.rules.rules()[ri as usize];

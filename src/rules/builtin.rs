@@ -88,6 +88,7 @@ pub struct StaticRule {
     pub window: Option<i64>,
     pub generic: Option<bool>,
     pub stopwords: &'static [&'static str],
+    pub anchor: Option<&'static str>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

@@ -89,6 +89,11 @@ pub struct Rule {
     pub generic: bool,
     /// Values that are never secrets for this rule (matched case-insensitively).
     pub stopwords: Vec<String>,
+    /// Set by `anchor = "token-run"`: besides its keywords (if any), the rule runs
+    /// around every run of 16 or more token characters mixing upper case, lower case
+    /// and digits, for formats with no literal to anchor on; its `window` then bounds
+    /// the match on both sides of the run.
+    pub token_run: bool,
     pub origin: Origin,
     compiled: OnceLock<Result<CompiledRegex, String>>,
 }

@@ -42,6 +42,8 @@ struct RawRule {
     generic: Option<bool>,
     #[serde(default)]
     stopwords: Vec<String>,
+    #[serde(default)]
+    anchor: Option<String>,
 }
 
 fn default_confidence() -> Confidence {
@@ -161,8 +163,19 @@ fn build_rule(
     if r.name.trim().is_empty() {
         return Err(bad("`name` must not be empty"));
     }
-    if r.keywords.is_empty() {
-        return Err(bad("`keywords` must list at least one keyword"));
+    let token_run = match r.anchor.as_deref() {
+        None => false,
+        Some("token-run") => true,
+        Some(other) => {
+            return Err(bad(&format!(
+                "unknown `anchor` `{other}` (the one anchor is \"token-run\")"
+            )));
+        }
+    };
+    if r.keywords.is_empty() && !token_run {
+        return Err(bad(
+            "`keywords` must list at least one keyword (or set `anchor = \"token-run\"`)",
+        ));
     }
     if r.keywords.iter().any(|k| k.len() < 2) {
         return Err(bad("each keyword must be at least 2 bytes long"));
@@ -182,6 +195,7 @@ fn build_rule(
         provider: r.provider.unwrap_or_else(|| default_provider.to_string()),
         keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
         window: r.window.unwrap_or(DEFAULT_WINDOW),
+        token_run,
         stopwords: r.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
         origin: Origin {
             file: path.to_owned(),
@@ -231,6 +245,7 @@ pub fn from_static(s: &super::builtin::StaticRule) -> Result<Rule, RuleFileError
         window: s.window.map(|w| w.max(0) as usize),
         generic: s.generic,
         stopwords: strings(s.stopwords),
+        anchor: s.anchor.map(str::to_string),
     };
     let stem = s.file.trim_end_matches(".toml");
     build_rule(raw, s.line, &path, stem)
@@ -267,6 +282,22 @@ mod tests {
         let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = '(a)(b)'\n";
         let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
         assert!(e.message.contains("exactly one capture group"), "{e}");
+    }
+
+    #[test]
+    fn token_run_anchor_allows_a_rule_without_keywords() {
+        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = []\nanchor = \"token-run\"\nregex = '(a)'\n";
+        let rules = parse_rule_file(text, Path::new("x.toml")).unwrap();
+        assert!(rules[0].token_run);
+        assert!(rules[0].keywords.is_empty());
+    }
+
+    #[test]
+    fn unknown_anchor_is_an_error_naming_it() {
+        let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nanchor = \"line\"\nregex = '(a)'\n";
+        let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
+        assert!(e.message.contains("unknown `anchor` `line`"), "{e}");
+        assert_eq!(e.line, 1);
     }
 
     #[test]
