@@ -15,7 +15,8 @@ use aho_corasick::{Anchored, BuildError, MatchKind, dfa, nfa};
 
 /// Segments walked together by the bulk (DFA) walk.
 const STREAMS: usize = 8;
-/// Inputs shorter than this are walked in one stream.
+/// Inputs shorter than this are walked in one stream by the DFA (the NFA, for small
+/// inputs, always walks one).
 const MIN_SPLIT: usize = 1024;
 
 /// The keyword automaton, built for bulk scanning (a DFA) or for a few kilobytes of
@@ -57,8 +58,8 @@ impl Keywords {
     #[inline]
     pub fn for_each(&self, data: &[u8], hit: impl FnMut(usize, usize, usize)) {
         match self {
-            Keywords::Dfa(a) => walk_streams(a, data, hit),
-            Keywords::Nfa(a) => walk(a, data, 0, data.len(), 0, hit),
+            Keywords::Dfa(a) => walk_streams(a, data, hit, MIN_SPLIT),
+            Keywords::Nfa(a) => walk_streams(a, data, hit, usize::MAX),
         }
     }
 }
@@ -77,23 +78,20 @@ fn report<A: Automaton>(
     }
 }
 
-/// One stream over `data[from..to]`, reporting matches that end after `emit_from`.
+/// One stream over `data[from..to]` from state `sid`, reporting matches that end at or
+/// after `emit_from`.
 #[inline(always)]
 fn walk<A: Automaton>(
     a: &A,
     data: &[u8],
-    from: usize,
-    to: usize,
-    emit_from: usize,
-    mut hit: impl FnMut(usize, usize, usize),
+    (from, to, emit_from): (usize, usize, usize),
+    mut sid: aho_corasick::automaton::StateID,
+    hit: &mut impl FnMut(usize, usize, usize),
 ) {
-    let Ok(mut sid) = a.start_state(Anchored::No) else {
-        return;
-    };
-    for (p, &b) in data[from..to].iter().enumerate() {
+    for (p, &b) in data.iter().enumerate().take(to).skip(from) {
         sid = a.next_state(Anchored::No, sid, b);
-        if a.is_match(sid) && from + p >= emit_from {
-            report(a, sid, from + p + 1, &mut hit);
+        if a.is_match(sid) && p >= emit_from {
+            report(a, sid, p + 1, hit);
         }
     }
 }
@@ -102,14 +100,20 @@ fn walk<A: Automaton>(
 // One index walks all the segments: an iterator per segment would not keep the
 // states in registers.
 #[allow(clippy::needless_range_loop)]
-fn walk_streams<A: Automaton>(a: &A, data: &[u8], mut hit: impl FnMut(usize, usize, usize)) {
+/// Inputs of fewer than `min_split` bytes are walked in one stream.
+fn walk_streams<A: Automaton>(
+    a: &A,
+    data: &[u8],
+    mut hit: impl FnMut(usize, usize, usize),
+    min_split: usize,
+) {
     let n = data.len();
-    if n < MIN_SPLIT {
-        return walk(a, data, 0, n, 0, hit);
-    }
     let Ok(start) = a.start_state(Anchored::No) else {
         return;
     };
+    if n < min_split.max(STREAMS) {
+        return walk(a, data, (0, n, 0), start, &mut hit);
+    }
     let overlap = a.max_pattern_len().saturating_sub(1);
     let seg = n / STREAMS;
     let mut from = [0usize; STREAMS];
@@ -139,13 +143,13 @@ fn walk_streams<A: Automaton>(a: &A, data: &[u8], mut hit: impl FnMut(usize, usi
         }
     }
     for j in 0..STREAMS {
-        let mut s = sid[j];
-        for (p, &b) in data.iter().enumerate().take(to[j]).skip(from[j] + common) {
-            s = a.next_state(Anchored::No, s, b);
-            if a.is_match(s) && p >= emit_from[j] {
-                report(a, s, p + 1, &mut hit);
-            }
-        }
+        walk(
+            a,
+            data,
+            (from[j] + common, to[j], emit_from[j]),
+            sid[j],
+            &mut hit,
+        );
     }
 }
 
