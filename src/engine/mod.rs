@@ -99,6 +99,14 @@ pub struct Scratch {
     spans: Vec<decode::Span>,
 }
 
+impl Scratch {
+    /// Replaces `spans` with the encoded (and token) runs of `data`.
+    fn find_spans(&mut self, data: &[u8]) {
+        self.spans.clear();
+        decode::find_spans(data, &mut self.spans);
+    }
+}
+
 /// Why an engine could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -135,8 +143,9 @@ impl Engine {
                 }
             }
         }
-        let run_rules = (0..rules.len() as u32)
-            .filter(|&i| rules.rules()[i as usize].token_run)
+        let run_rules = (0u32..)
+            .zip(rules.rules())
+            .filter_map(|(i, r)| r.token_run.then_some(i))
             .collect();
         let automaton = Keywords::build(&keywords, bulk)?;
         crate::trace::phase(|| {
@@ -185,8 +194,7 @@ impl Engine {
         // Token runs are found once, for the token-run rules and for decoding.
         let runs = !self.run_rules.is_empty();
         if runs || self.decode_depth > 0 {
-            scratch.spans.clear();
-            decode::find_spans(data, &mut scratch.spans);
+            scratch.find_spans(data);
         }
         self.find_plain(data, scratch, out, runs);
         if self.decode_depth > 0 {
@@ -196,7 +204,7 @@ impl Engine {
     }
 
     /// Decodes the encoded spans of `data` (in `scratch.spans`, which the caller fills
-    /// with [`decode::find_spans`]) and scans each decoded text with the rest
+    /// with [`Scratch::find_spans`]) and scans each decoded text with the rest
     /// of its line; matches in the decoded part are reported at the encoded span.
     /// A plain generic match on an encoded value that decodes to text gives way: the
     /// decoded value is what gets judged.
@@ -234,8 +242,7 @@ impl Engine {
             let mut inner = Vec::new();
             self.find_plain(&view, scratch, &mut inner, false);
             if depth > 1 {
-                scratch.spans.clear();
-                decode::find_spans(&view, &mut scratch.spans);
+                scratch.find_spans(&view);
                 self.find_decoded(&view, depth - 1, budget, scratch, &mut inner, 0);
             }
             for m in inner {
@@ -296,30 +303,31 @@ impl Engine {
         let first = out.len();
         let windows = &mut scratch.windows;
         windows.clear();
+        let rules = self.rules.rules();
+        // A window reaches `before` bytes before `start` and the rule's `window` after
+        // `end`.
+        let mut open = |ri: u32, start: usize, end: usize, before: Option<usize>| {
+            let after = rules[ri as usize].window;
+            windows.push(Window {
+                rule: ri,
+                start: start.saturating_sub(before.unwrap_or(after)),
+                end: end.saturating_add(after).min(data.len()),
+            });
+        };
         if runs {
-            for span in scratch
+            let base64 = scratch
                 .spans
                 .iter()
-                .filter(|s| s.encoding == decode::Encoding::Base64)
-            {
+                .filter(|s| s.encoding == decode::Encoding::Base64);
+            for span in base64 {
                 for &ri in &self.run_rules {
-                    let rule = &self.rules.rules()[ri as usize];
-                    windows.push(Window {
-                        rule: ri,
-                        start: span.start.saturating_sub(rule.window),
-                        end: span.end.saturating_add(rule.window).min(data.len()),
-                    });
+                    open(ri, span.start, span.end, None);
                 }
             }
         }
         self.automaton.for_each(data, |pattern, start, end| {
             for &ri in &self.keyword_rules[pattern] {
-                let rule = &self.rules.rules()[ri as usize];
-                windows.push(Window {
-                    rule: ri,
-                    start: start.saturating_sub(WINDOW_BEFORE),
-                    end: end.saturating_add(rule.window).min(data.len()),
-                });
+                open(ri, start, end, Some(WINDOW_BEFORE));
             }
         });
         if windows.is_empty() {
