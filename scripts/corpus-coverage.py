@@ -55,7 +55,7 @@ if a.show_misses:
             by[samples[i]["provider"]].append(samples[i]["sample"])
     for prov in sorted(by):
         print(f"MISS {prov}: {len(by[prov])}")
-        for s in by[prov][:3]:
+        for s in by[prov]:
             print("    " + json.dumps(s)[:300])
 if a.show_fps:
     for i in flagged:

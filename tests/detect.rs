@@ -247,6 +247,29 @@ fn format_exact_tokens_holding_example_words_are_reported_at_low_confidence() {
 }
 
 #[test]
+fn keyword_less_key_inside_base64_is_found_by_the_token_run_of_the_decoded_text() {
+    use base64::Engine as _;
+    let d = dir();
+    let key = "3f8a1c6e0b9d47a2c5e8f1b4d7a0c3e6.Wm5Tq9Zr2Lx7Kd4P";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("model=glm-4 {key}"));
+    write(
+        d.path(),
+        "deploy/secret.yaml",
+        format!("apiVersion: v1\nkind: Secret\ndata:\n  settings: {encoded}\n"),
+    );
+    let got = found(d.path(), &[]);
+    assert_eq!(
+        got,
+        vec![(
+            "deploy/secret.yaml".to_string(),
+            "zhipu.api-key-bare".to_string(),
+            key.to_string(),
+            "base64".to_string(),
+        )]
+    );
+}
+
+#[test]
 fn keyword_less_zhipu_key_is_found_by_its_token_run_and_reported_once() {
     let d = dir();
     // No provider name anywhere near the bare key.

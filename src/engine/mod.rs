@@ -240,9 +240,13 @@ impl Engine {
             view.extend_from_slice(&data[span.end..le]);
             let (ds, de) = (span.start - ls, span.start - ls + text.len());
             let mut inner = Vec::new();
-            self.find_plain(&view, scratch, &mut inner, false);
-            if depth > 1 {
+            // The view's runs serve its token-run rules and its own decoding.
+            let runs = !self.run_rules.is_empty();
+            if runs || depth > 1 {
                 scratch.find_spans(&view);
+            }
+            self.find_plain(&view, scratch, &mut inner, runs);
+            if depth > 1 {
                 self.find_decoded(&view, depth - 1, budget, scratch, &mut inner, 0);
             }
             for m in inner {
