@@ -3,11 +3,14 @@
 a fresh clone has no ../shared).
 
 usage: corpus-coverage.py [--bin FERRET] [--corpus FILE] [--providers REGEX]
-                          [--rules FILE ...] [--only-rules] [--show-misses] [--show-fps]
+                          [--rules FILE ...] [--only-rules] [--confidence LEVEL]
+                          [--show-misses] [--show-fps]
 
 Each sample is written to its own file and all are scanned in one run. Prints recall on
 positive (tp) samples, the share of negative (fp) samples flagged, and per-provider
-misses. With --only-rules, the built-in rules are left out (--no-builtin-rules).
+misses. With --only-rules, the built-in rules are left out (--no-builtin-rules);
+--confidence is passed on to ferret (its default, medium, leaves out identifiers and
+example-looking values).
 """
 import argparse, collections, json, os, re, subprocess, sys, tempfile
 
@@ -18,6 +21,7 @@ ap.add_argument("--corpus", default=os.path.join(here, "..", "..", "shared", "co
 ap.add_argument("--providers", default=None, help="regex on provider names to include")
 ap.add_argument("--rules", nargs="*", action="extend", default=[])
 ap.add_argument("--only-rules", action="store_true")
+ap.add_argument("--confidence", choices=["low", "medium", "high"])
 ap.add_argument("--show-misses", action="store_true")
 ap.add_argument("--show-fps", action="store_true")
 a = ap.parse_args()
@@ -35,6 +39,8 @@ with tempfile.TemporaryDirectory() as d:
         cmd += ["--rules", r]
     if a.only_rules:
         cmd.append("--no-builtin-rules")
+    if a.confidence:
+        cmd += ["--confidence", a.confidence]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode == 2:
         sys.exit(f"ferret failed: {p.stderr}")

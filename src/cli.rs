@@ -176,7 +176,8 @@ pub struct CommonArgs {
     /// Report lines carrying `ferret:allow` (and gitleaks/detect-secrets markers) too
     #[arg(long)]
     pub no_inline_allow: bool,
-    /// Report only findings of at least this confidence
+    /// Report only findings of at least this confidence [default: medium; `low` adds
+    /// identifiers such as bucket names and ARNs, and example-looking values]
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub confidence: Option<Level>,
     /// Exit with 1 only for findings of at least this confidence

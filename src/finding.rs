@@ -149,11 +149,7 @@ pub fn build(
         out.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            confidence: if crate::engine::filter::looks_like_example(secret_bytes) {
-                Confidence::Low
-            } else {
-                rule.confidence
-            },
+            confidence: crate::engine::filter::confidence(rule, secret_bytes),
             path: path.to_string(),
             line,
             column,

@@ -268,6 +268,7 @@ impl Collector {
     ) -> io::Result<Outcome> {
         let mut summary = Summary {
             unit,
+            min_confidence: self.suppressor.min_confidence,
             ..Summary::default()
         };
         let streaming = self.reporter.streaming();
@@ -279,6 +280,10 @@ impl Collector {
                 Event::Findings(fs) => {
                     for f in fs {
                         if !self.suppressor.keep(&f) {
+                            continue;
+                        }
+                        if self.suppressor.below_confidence(&f) {
+                            summary.below_confidence += 1;
                             continue;
                         }
                         summary.findings += 1;

@@ -57,7 +57,8 @@ impl ValueAllow {
 }
 
 /// Everything that decides whether a finding is reported, after the engine: path and
-/// value allowlists, minimum confidence, and the baseline.
+/// value allowlists, the baseline, and the minimum confidence (findings below it are
+/// counted in the summary, not reported).
 #[derive(Default)]
 pub struct Suppressor {
     pub min_confidence: Option<Confidence>,
@@ -70,11 +71,13 @@ pub struct Suppressor {
 }
 
 impl Suppressor {
-    /// True when `f` is to be reported.
+    /// True when `f` falls below the minimum confidence: counted, not reported.
+    pub fn below_confidence(&self, f: &Finding) -> bool {
+        self.min_confidence.is_some_and(|m| f.confidence < m)
+    }
+
+    /// True when no allowlist, path exclusion or baseline entry suppresses `f`.
     pub fn keep(&mut self, f: &Finding) -> bool {
-        if self.min_confidence.is_some_and(|m| f.confidence < m) {
-            return false;
-        }
         if let Some(g) = &self.exclude_paths
             && g.matched_path_or_any_parents(Path::new(&f.path), false)
                 .is_ignore()

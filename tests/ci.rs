@@ -203,6 +203,43 @@ fn exit_zero_fail_on_and_confidence_flags() {
 }
 
 #[test]
+fn identifiers_are_counted_not_reported_unless_low_confidence_is_asked_for() {
+    let d = dir();
+    // An ARN and a bucket path name resources; they are not secrets.
+    write(
+        d.path(),
+        "deploy.tf",
+        "role_arn = \"arn:aws:iam::493817266045:role/deploy-prod\"\n\
+         source = \"s3://acme-build-artifacts-7731/releases/app.zip\"\n",
+    );
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", "."])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The summary line ends the human report.
+    let out = stdout(&o);
+    assert!(
+        out.contains("0 findings") && out.contains("2 below medium confidence not shown"),
+        "{out}"
+    );
+    let (code, fs, _) = scan(d.path(), &["--confidence", "low"]);
+    assert_eq!(code, 1);
+    let mut rules: Vec<&str> = fs.iter().map(|f| f["rule_id"].as_str().unwrap()).collect();
+    rules.sort();
+    assert_eq!(rules, ["aws.arn", "aws.s3-bucket-path"]);
+    // The configuration file can lower the threshold too.
+    write(
+        d.path(),
+        ".ferret.toml",
+        "[scan]\nmin_confidence = \"low\"\n",
+    );
+    let (code, fs, _) = scan(d.path(), &[]);
+    assert_eq!((code, fs.len()), (1, 2));
+}
+
+#[test]
 fn baseline_round_trip_move_new_and_prune() {
     let d = dir();
     write(d.path(), "app.env", format!("A=1\nT={GH_TOKEN}\n"));

@@ -200,7 +200,7 @@ fn placeholders_in_credential_files_are_not_reported() {
 }
 
 #[test]
-fn format_exact_tokens_holding_example_words_are_reported_at_low_confidence() {
+fn format_exact_tokens_holding_example_words_are_low_confidence_and_hidden_by_default() {
     let d = dir();
     write(
         d.path(),
@@ -218,32 +218,31 @@ fn format_exact_tokens_holding_example_words_are_reported_at_low_confidence() {
          password = \"Example-Passw0rd-42\"\n\
          api_key = \"${API_KEY}\"\n",
     );
+    // By default the example-looking token is counted, not reported, and does not fail.
     let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 0, "{err}");
+    assert!(findings(&v).is_empty(), "{v}");
+    assert_eq!(v["summary"]["below_confidence"], 1);
+    // `--confidence low` reports it, at low confidence.
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
     assert_eq!(code, 1, "{err}");
     let fs = findings(&v);
     assert_eq!(fs.len(), 1, "{fs:?}");
     assert_eq!(fs[0]["rule_id"], "slack.trigger-url");
     assert_eq!(fs[0]["path"], "docs/slack.md");
     assert_eq!(fs[0]["confidence"], "low");
-    // The same token without the example word keeps its rule's confidence.
+    assert_eq!(v["summary"]["below_confidence"], 0);
+    // The same token without the example word keeps its rule's confidence and is
+    // reported by default.
     write(
         d.path(),
         "docs/slack.md",
         "TRIGGER_URL=https://hooks.slack.com/triggers/T04QX7LMZ2B/4817263950412/\
          f0e1d2c3b4a5968778695a4b3c2d1e0f\n",
     );
-    let (_, v, _) = json_report(d.path(), &["scan", "."]);
-    assert_ne!(findings(&v)[0]["confidence"], "low");
-    // `--confidence medium` leaves example-looking tokens out.
-    write(
-        d.path(),
-        "docs/slack.md",
-        "TRIGGER_URL=https://hooks.slack.com/triggers/T00EXAMPLE1/4817263950412/\
-         f0e1d2c3b4a5968778695a4b3c2d1e0f\n",
-    );
-    let (code, v, _) = json_report(d.path(), &["scan", ".", "--confidence", "medium"]);
-    assert_eq!(code, 0);
-    assert!(findings(&v).is_empty());
+    let (code, v, _) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v)[0]["confidence"], "high");
 }
 
 #[test]

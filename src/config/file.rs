@@ -122,7 +122,9 @@ pub const STARTER: &str = r#"# ferret configuration (https://github.com/ferret-s
 
 [scan]
 # Report only findings at or above this confidence: "low", "medium" or "high".
-# min_confidence = "low"
+# The default, "medium", leaves out identifiers (account ids, bucket and host names)
+# and values that look made up for an example; the summary counts them.
+# min_confidence = "medium"
 # Exit with code 1 only for findings at or above this confidence (others are still
 # reported). Same as --fail-on.
 # fail_on = "low"

@@ -82,6 +82,10 @@ fn compile_values(
         .collect()
 }
 
+/// The confidence a finding needs to be reported when neither `--confidence` nor the
+/// configuration file says otherwise.
+pub const DEFAULT_MIN_CONFIDENCE: Confidence = Confidence::Medium;
+
 impl CommonConfig {
     /// `root` is where the scan starts; `.ferret.toml` is looked for there and at the
     /// root of its repository.
@@ -105,6 +109,11 @@ impl CommonConfig {
         if let Some(c) = a.confidence {
             suppressor.min_confidence = Some(c.into());
         }
+        // Low confidence marks identifiers (account ids, bucket names, host names) and
+        // values that look made up for an example: shown only when asked for.
+        suppressor
+            .min_confidence
+            .get_or_insert(DEFAULT_MIN_CONFIDENCE);
         if let Some(f) = a.fail_on {
             fail_on = Some(f.into());
         }

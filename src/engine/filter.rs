@@ -2,7 +2,11 @@
 //! filter, plus stricter value checks for generic rules (password assignments and
 //! the like), which must not fire on variables, lookups, templates or examples.
 
-use crate::rules::Rule;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
+use crate::rules::{Confidence, Rule};
 
 /// Shannon entropy of `bytes` in bits per byte (0 for empty input).
 pub fn entropy(bytes: &[u8]) -> f64 {
@@ -32,7 +36,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if rule.min_entropy.is_some_and(|min| e < min) {
         return None;
     }
-    if is_placeholder(secret) {
+    if is_placeholder(secret) || encodes_placeholder_credentials(secret) {
         return None;
     }
     if rule
@@ -58,6 +62,26 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
 /// fixtures, and the format alone says the string is worth a look.
 const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
 
+/// The confidence of a finding of `rule` on `secret`: the rule's own, lowered to
+/// `low` for a value that looks made up for an example, and for a UUID caught by a
+/// generic rule (UUIDs are mostly identifiers: request, tenant and client ids).
+pub fn confidence(rule: &Rule, secret: &[u8]) -> Confidence {
+    if looks_like_example(secret) || (rule.generic && is_uuid(secret)) {
+        Confidence::Low
+    } else {
+        rule.confidence
+    }
+}
+
+/// True for a UUID in its canonical 8-4-4-4-12 hex form.
+fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 /// True when the secret holds one of the [`EXAMPLE_MARKERS`].
 pub fn looks_like_example(secret: &[u8]) -> bool {
     EXAMPLE_MARKERS
@@ -75,6 +99,16 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "examplekey",
     // ... and its example session token (AQoDYXdzEPT//////////wEXAMPLE...).
     "//////////wexample",
+    // The example credentials of the OAuth 2.0 RFCs (6749, 6750): client s6BhdRkqt3
+    // with secret gX1fBat3bV (and their Basic header), the access, refresh and
+    // authorization-code examples and the bearer token mF_9.B5f-4.1JqM.
+    "s6bhdrkqt3",
+    "gx1fbat3bv",
+    "czzcagrsa3f0mzpnwdfmqmf0m2jw",
+    "2yotnfzfejr1zcsicmwpaa",
+    "tgzv3jokf0xg5qx2tlkwia",
+    "splxlobezqqybys6wxsbia",
+    "mf_9.b5f-4.1jqm",
     "placeholder",
     "changeme",
     "change_me",
@@ -123,10 +157,47 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.iter().all(|&b| b == secret[0]) {
         return true;
     }
-    PLACEHOLDER_MARKERS
-        .iter()
-        .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
+    static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(PLACEHOLDER_MARKERS)
+            .expect("placeholder markers build")
+    });
+    MARKERS.is_match(secret)
 }
+
+/// True when a short base64 secret decodes to `user:password` whose password is a
+/// placeholder or a stand-in word (`dGVzdDp0ZXN0`, "test:test"): the Basic header
+/// or Docker `auth` value of an example, not a credential.
+fn encodes_placeholder_credentials(secret: &[u8]) -> bool {
+    if secret.len() > 200
+        || !secret
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    {
+        return false;
+    }
+    let Some(text) = super::decode::decode(secret, super::decode::Encoding::Base64) else {
+        return false;
+    };
+    let Some(colon) = text.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let password = &text[colon + 1..];
+    password.is_empty()
+        || is_placeholder(password)
+        || NON_SECRET_VALUES
+            .iter()
+            .chain(EXAMPLE_MARKERS)
+            .chain(STAND_IN_PASSWORDS)
+            .any(|w| password.eq_ignore_ascii_case(w.as_bytes()))
+}
+
+/// Passwords that only ever stand in for one in examples and tests (`foo:bar`,
+/// `user:pass`).
+const STAND_IN_PASSWORDS: &[&str] = &[
+    "pass", "pwd", "foo", "bar", "baz", "foobar", "user", "username",
+];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len()
@@ -192,10 +263,31 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
+    // An unquoted value that ends a call's argument list (`password=args.pw)`).
+    let core = if quoted {
+        v
+    } else {
+        let trimmed = v.len() - v.iter().rev().take_while(|b| b")],;".contains(b)).count();
+        &v[..trimmed]
+    };
+    if is_property_path(core)
+        || names_a_secret(core)
+        || is_resource_path(core)
+        || is_type_name(core)
+    {
+        return false;
+    }
+    // A regular expression (`secret:AmazonLookoutMetrics-.+`), not a value.
+    if [".*", ".+", "\\d", "\\w", "\\s"]
+        .iter()
+        .any(|m| memchr::memmem::find(v, m.as_bytes()).is_some())
+    {
+        return false;
+    }
     if !quoted {
         // Unquoted words made only of identifier characters are variables or
         // constants in code (`password = user.password`), not literals.
-        let identifier_like = v
+        let identifier_like = core
             .iter()
             .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b':'));
         if identifier_like {
@@ -208,6 +300,118 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     true
+}
+
+/// True when `part` reads as a word of a name rather than random text: letters (camel
+/// case at most one capital in three, or all capitals; a single letter only before
+/// digits) followed by optional digits (`forward`, `preferred`, `oauth2`, `V1`), or
+/// digits alone.
+fn wordlike(part: &[u8]) -> bool {
+    let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    if part.is_empty() || !part[letters..].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if letters == 0 {
+        return true;
+    }
+    // A lone letter is a word only with a number (`v2`), not in `rT_4.Kq9`.
+    if letters == 1 && letters == part.len() {
+        return false;
+    }
+    let word = &part[..letters];
+    let upper = word.iter().filter(|b| b.is_ascii_uppercase()).count();
+    upper == word.len() || upper <= (word.len() / 3).max(1)
+}
+
+/// Splits an identifier into its words at `_`, `-`, `.` and lower-to-upper case steps;
+/// None unless every piece is [`wordlike`].
+fn identifier_words(v: &[u8]) -> Option<usize> {
+    let mut n = 0;
+    for piece in v.split(|b| matches!(b, b'_' | b'-' | b'.')) {
+        if piece.is_empty() {
+            continue;
+        }
+        let mut start = 0;
+        for i in 1..piece.len() {
+            if (piece[i - 1].is_ascii_lowercase() || piece[i - 1].is_ascii_digit())
+                && piece[i].is_ascii_uppercase()
+            {
+                if !wordlike(&piece[start..i]) {
+                    return None;
+                }
+                n += 1;
+                start = i;
+            }
+        }
+        if !wordlike(&piece[start..]) {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
+/// A dotted path of names: an attribute or property access (`args.ssh_password`,
+/// `spec.preferredAuthentication`), a module or a host name, not a secret.
+fn is_property_path(v: &[u8]) -> bool {
+    v.contains(&b'.')
+        && v.split(|&b| b == b'.').all(|part| {
+            part.first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && part
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                && identifier_words(part).is_some()
+        })
+}
+
+/// Words that, inside a name made of words, say the name stands for a credential.
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "access_key",
+    "credential",
+];
+
+/// A name of several words that says what it holds (`oauth2_client_secret`,
+/// `SetPassword`, `start_execution_token_value`): the variable or field a secret
+/// lives in, not the secret. A run of lowercase letters (`thisismypassword`) has no
+/// word breaks and is judged as a value.
+fn names_a_secret(v: &[u8]) -> bool {
+    v.iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && identifier_words(v).is_some_and(|n| n >= 2)
+        && SECRET_WORDS
+            .iter()
+            .any(|w| contains_ignore_ascii_case(v, w.as_bytes()))
+}
+
+/// A name in Pascal case of three or more words and nothing else
+/// (`ExclusiveStartBackupArn`, a pagination field): a type, field or enum name.
+fn is_type_name(v: &[u8]) -> bool {
+    let words = v.iter().filter(|b| b.is_ascii_uppercase()).count();
+    words >= 3
+        && v.first().is_some_and(u8::is_ascii_uppercase)
+        && v.iter().all(u8::is_ascii_alphabetic)
+        && v.windows(2)
+            .all(|w| !(w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase()))
+        && !v.last().is_some_and(u8::is_ascii_uppercase)
+}
+
+/// A reference to where a secret is stored: an ARN, or a lowercase resource path with
+/// two or more slashes (`projects/p/secrets/db/versions/1`, `secret/data/app`).
+fn is_resource_path(v: &[u8]) -> bool {
+    v.starts_with(b"arn:")
+        || (v.iter().filter(|&&b| b == b'/').count() >= 2
+            && v.iter().all(|b| {
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'/' | b'-' | b'_' | b'.')
+            }))
 }
 
 #[cfg(test)]
@@ -254,6 +458,67 @@ mod tests {
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
+    }
+
+    #[test]
+    fn documented_oauth_examples_are_placeholders() {
+        assert!(is_placeholder(b"mF_9.B5f-4.1JqM"));
+        assert!(is_placeholder(b"czZCaGRSa3F0MzpnWDFmQmF0M2JW"));
+        assert!(is_placeholder(b"2YotnFZFEjr1zCsicMWpAA"));
+    }
+
+    #[test]
+    fn basic_credentials_with_a_stand_in_password_are_placeholders() {
+        // test:test, ci:password, admin:changeme
+        assert!(encodes_placeholder_credentials(b"dGVzdDp0ZXN0"));
+        assert!(encodes_placeholder_credentials(b"Y2k6cGFzc3dvcmQ="));
+        assert!(encodes_placeholder_credentials(b"YWRtaW46Y2hhbmdlbWU="));
+        assert!(encodes_placeholder_credentials(b"Zm9vOmJhcg=="));
+        // ci:abgidQ!9R!e5PT is a credential.
+        assert!(!encodes_placeholder_credentials(
+            b"Y2k6YWJnaWRRITlSIWU1UFQ="
+        ));
+    }
+
+    #[test]
+    fn generic_values_that_name_or_point_at_a_secret_are_not_secrets() {
+        let ok = |line: &[u8], start: usize, end: usize| generic_value_ok(line, start, end);
+        let line = b"password=args.forward_ssh_password)";
+        assert!(!ok(line, 9, line.len()));
+        let line = b"SET_PASSWORD = 'SetPassword'";
+        assert!(!ok(line, 16, line.len() - 1));
+        let line = b"kwargs['secret'] = oauth2_client_secret";
+        assert!(!ok(line, 19, line.len()));
+        let line = b"AUTH_KEY = 'spec.preferredAuthentication'";
+        assert!(!ok(line, 12, line.len() - 1));
+        let line = b"--password='projects/123/secrets/db-pass/versions/1'";
+        assert!(!ok(line, 12, line.len() - 1));
+        let line = b"add_certificate(key, password=password)";
+        assert!(!ok(line, 30, line.len()));
+        let line = b"\"input_token\": \"ExclusiveStartBackupArn\"";
+        assert!(!ok(line, 16, line.len() - 1));
+        let line = b"'secret': 'V1SecretVolumeSource'";
+        assert!(!ok(line, 11, line.len() - 1));
+        let line = b"\"pattern\": \"secret:AmazonLookoutMetrics-.+\"";
+        assert!(!ok(line, 19, line.len() - 1));
+        // Values: one run of letters, random text, a dotted random string.
+        let line = b"AdminPassword = \"thisismypassword\"";
+        assert!(ok(line, 17, line.len() - 1));
+        let line = b"secret = 'mK4pQ9-vT2xZ7rLw'";
+        assert!(ok(line, 10, line.len() - 1));
+        let line = b"token = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.Zq8vL2mK9xT4rW7n'";
+        assert!(ok(line, 9, line.len() - 1));
+        let line = b"password = 'Kq29-vLmx'";
+        assert!(ok(line, 12, line.len() - 1));
+        let line = b"Authorization: Bearer rT_4.Kq9-2.vLxM";
+        assert!(ok(line, 22, line.len()));
+    }
+
+    #[test]
+    fn uuid_detection_needs_the_canonical_form() {
+        assert!(is_uuid(b"007e65c7-635d-4d54-8294-f360cb8e2e3f"));
+        assert!(!is_uuid(b"007e65c7635d4d548294f360cb8e2e3f"));
+        assert!(!is_uuid(b"007e65c7-635d-4d54-8294-f360cb8e2e3g"));
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct Summary {
     pub scanned: u64,
     pub bytes: u64,
     pub findings: u64,
+    /// Findings below the minimum confidence (`--confidence`), not reported.
+    pub below_confidence: u64,
     pub skipped_binary: u64,
     pub skipped_too_large: u64,
     pub skipped_other: u64,
@@ -33,6 +35,9 @@ pub struct Summary {
     /// What one input is called in the summary line: `file` or `blob`.
     #[serde(skip)]
     pub unit: &'static str,
+    /// The minimum confidence findings were held to.
+    #[serde(skip)]
+    pub min_confidence: Option<crate::rules::Confidence>,
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -65,6 +70,13 @@ impl Summary {
             crate::source::human_bytes(self.bytes),
             self.elapsed.as_secs_f64()
         );
+        if self.below_confidence > 0 {
+            let level = self.min_confidence.map_or("", |c| c.as_str());
+            s.push_str(&format!(
+                "; {} below {level} confidence not shown (--confidence low shows them)",
+                self.below_confidence
+            ));
+        }
         if self.skipped() > 0 {
             let mut parts = Vec::new();
             if self.skipped_binary > 0 {
