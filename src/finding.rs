@@ -62,6 +62,9 @@ pub struct Finding {
     pub decoded: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     pub provenance: Option<Provenance>,
+    /// Found by a rule for free-form credentials (see [`crate::rules::Rule::free_form`]).
+    #[serde(skip)]
+    pub free_form: bool,
 }
 
 impl Finding {
@@ -169,6 +172,7 @@ pub fn build(
                     .join("+")
             }),
             provenance: None,
+            free_form: rule.free_form,
         });
     }
 }

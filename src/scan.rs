@@ -213,6 +213,8 @@ pub struct Collector {
     pub fail_on: Confidence,
     /// Keep every reported finding in the outcome even when streaming (baselines).
     pub retain_reported: bool,
+    /// Scan roots, stripped from paths before judging whether a file is a test.
+    pub roots: Vec<String>,
 }
 
 /// The result of a run.
@@ -255,6 +257,7 @@ impl Collector {
             suppressor,
             fail_on,
             retain_reported: false,
+            roots: Vec::new(),
         }
     }
 
@@ -278,7 +281,12 @@ impl Collector {
         for event in rx {
             match event {
                 Event::Findings(fs) => {
-                    for f in fs {
+                    for mut f in fs {
+                        // Passwords in tests and fixtures are nearly always made
+                        // up: reported only at low confidence.
+                        if f.free_form && is_test_path(below_roots(&f.path, &self.roots)) {
+                            f.confidence = Confidence::Low;
+                        }
                         if !self.suppressor.keep(&f) {
                             continue;
                         }
@@ -347,5 +355,106 @@ impl Collector {
             reported: held,
             suppressor: self.suppressor,
         })
+    }
+}
+
+/// `path` without the scan root it starts with, if any.
+fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
+    roots
+        .iter()
+        .filter_map(|r| path.strip_prefix(r.as_str()))
+        .map(|rest| rest.trim_start_matches(['/', '\\']))
+        .min_by_key(|rest| rest.len())
+        .unwrap_or(path)
+}
+
+/// Directories that hold tests, fixtures and mocks.
+const TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "testing",
+    "testdata",
+    "test-data",
+    "test_data",
+    "spec",
+    "specs",
+    "fixture",
+    "fixtures",
+    "__fixtures__",
+    "mocks",
+    "__mocks__",
+    "e2e",
+];
+
+/// True when `path` (relative to the scan root) is a test file or lies in a test
+/// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `db_test.go`,
+/// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`.
+pub fn is_test_path(path: &str) -> bool {
+    let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
+    let Some(name) = parts.next_back() else {
+        return false;
+    };
+    if parts.any(|d| TEST_DIRS.iter().any(|t| d.eq_ignore_ascii_case(t))) {
+        return true;
+    }
+    let stem = name.split('.').next().unwrap_or(name);
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("test_")
+        || lower.starts_with("test-")
+        || lower == "conftest.py"
+        || [".test.", ".spec.", "_test.", "-test.", "_spec."]
+            .iter()
+            .any(|m| lower.contains(m))
+        || ["Test", "Tests", "Spec"].iter().any(|s| {
+            stem.len() > s.len()
+                && stem.ends_with(s)
+                && stem.as_bytes()[stem.len() - s.len() - 1].is_ascii_lowercase()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_files_and_directories_are_recognised() {
+        for p in [
+            "tests/db.py",
+            "src/__mocks__/api.js",
+            "pkg/testdata/config.yaml",
+            "test_settings.py",
+            "internal/db_test.go",
+            "web/api.spec.ts",
+            "src/main/java/UserServiceTest.java",
+            "conftest.py",
+            "spec/fixtures/users.yml",
+        ] {
+            assert!(is_test_path(p), "{p}");
+        }
+        for p in [
+            "src/settings.py",
+            "latest/config.yml",
+            "contest.py",
+            "attestation.go",
+            "Manifest.java",
+            "config/test.env.example",
+        ] {
+            assert!(!is_test_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn scan_roots_are_left_out_of_the_judgement() {
+        let roots = vec!["/home/ci/test/checkout".to_string()];
+        assert_eq!(
+            below_roots("/home/ci/test/checkout/src/a.py", &roots),
+            "src/a.py"
+        );
+        assert!(!is_test_path(below_roots(
+            "/home/ci/test/checkout/src/a.py",
+            &roots
+        )));
+        assert_eq!(below_roots("src/a.py", &roots), "src/a.py");
     }
 }

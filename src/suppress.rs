@@ -264,6 +264,7 @@ mod baseline_tests {
             entropy: 0.0,
             decoded: None,
             provenance: None,
+            free_form: false,
         }
     }
 

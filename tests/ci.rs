@@ -240,6 +240,54 @@ fn identifiers_are_counted_not_reported_unless_low_confidence_is_asked_for() {
 }
 
 #[test]
+fn passwords_in_test_files_are_low_confidence_but_token_formats_are_not() {
+    let d = dir();
+    // The scan root sits in a directory named `test`: only paths below it count.
+    let root = d.path().join("test").join("proj");
+    write(&root, "src/db.py", "DB_PASSWORD = \"Zq8vL2mK9xT4\"\n");
+    write(
+        &root,
+        "tests/test_db.py",
+        "DB_PASSWORD = \"Wd3kP9sLq2Xv\"\n",
+    );
+    write(
+        &root,
+        "internal/store_test.go",
+        format!("const tok = \"{GH_TOKEN}\"\n"),
+    );
+    let root_arg = root.to_str().unwrap();
+    let (code, v, err) = json_report(d.path(), &["scan", root_arg]);
+    assert_eq!(code, 1, "{err}");
+    let mut got: Vec<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            (
+                p[root_arg.len() + 1..].to_string(),
+                f["confidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("internal/store_test.go".to_string(), "high".to_string()),
+            ("src/db.py".to_string(), "medium".to_string()),
+        ]
+    );
+    assert_eq!(v["summary"]["below_confidence"], 1);
+    let (_, v, _) = json_report(d.path(), &["scan", root_arg, "--confidence", "low"]);
+    let low: Vec<&str> = findings(&v)
+        .iter()
+        .filter(|f| f["confidence"] == "low")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(low.len(), 1);
+    assert!(low[0].ends_with("tests/test_db.py"), "{low:?}");
+}
+
+#[test]
 fn baseline_round_trip_move_new_and_prune() {
     let d = dir();
     write(d.path(), "app.env", format!("A=1\nT={GH_TOKEN}\n"));

@@ -52,6 +52,7 @@ where
         report.fail_on,
     );
     collector.retain_reported = report.baseline_write.is_some();
+    collector.roots = report.roots.clone();
     let started = Instant::now();
     let counters = Counters::default();
     let (tx, rx) = crossbeam_channel::bounded::<Event>(1024);

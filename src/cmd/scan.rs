@@ -22,6 +22,11 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     let mut cfg = CommonConfig::from_args(&args.common, &root)?;
+    cfg.report.roots = paths
+        .iter()
+        .map(|p| fs::display(p))
+        .filter(|p| p != "." && p != "-")
+        .collect();
     let opts = FsOptions {
         no_ignore: args.no_ignore,
         max_file_size: cfg.max_file_size,

@@ -30,6 +30,9 @@ pub struct ReportConfig {
     pub baseline_prune: Option<PathBuf>,
     /// Rules, for reporters that describe them (SARIF).
     pub rules: RuleSet,
+    /// The roots scanned paths start with (directory scans), left out when judging
+    /// where in a project a finding is.
+    pub roots: Vec<String>,
 }
 
 /// What every scanning command needs, validated.
@@ -142,6 +145,7 @@ impl CommonConfig {
                     None
                 },
                 rules: rules.clone(),
+                roots: Vec::new(),
             },
             rules,
             suppressor,

@@ -190,8 +190,13 @@ fn build_rule(
     {
         return Err(bad("`window` must be between 16 and 65536 bytes"));
     }
+    let generic = r.generic.unwrap_or_else(|| r.id.starts_with("generic."));
     Ok(Rule {
-        generic: r.generic.unwrap_or_else(|| r.id.starts_with("generic.")),
+        generic,
+        free_form: generic
+            || ["generic.", "credentials.", "uri."]
+                .iter()
+                .any(|p| r.id.starts_with(p)),
         provider: r.provider.unwrap_or_else(|| default_provider.to_string()),
         keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
         window: r.window.unwrap_or(DEFAULT_WINDOW),

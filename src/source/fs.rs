@@ -83,7 +83,8 @@ where
     });
 }
 
-fn display(path: &Path) -> String {
+/// How a path is named in reports: as given, without a leading `./`.
+pub fn display(path: &Path) -> String {
     let s = path.to_string_lossy();
     match s.strip_prefix("./") {
         Some(rest) if !rest.is_empty() => rest.to_string(),
