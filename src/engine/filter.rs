@@ -82,11 +82,25 @@ fn is_uuid(v: &[u8]) -> bool {
         })
 }
 
-/// True when the secret holds one of the [`EXAMPLE_MARKERS`].
+/// True when the secret holds one of the [`EXAMPLE_MARKERS`]. A lowercase `test`
+/// standing between `_` or `-` separators (`sk_test_`, `key_test_`, `test_pub_`) is
+/// the test-mode segment of a provider's format, not an example word: test-mode keys
+/// are live credentials of a test account.
 pub fn looks_like_example(secret: &[u8]) -> bool {
+    let mut masked = secret.to_vec();
+    let mut i = 0;
+    while let Some(at) = memchr::memmem::find(&masked[i..], b"test") {
+        let (s, e) = (i + at, i + at + 4);
+        let left = s == 0 || matches!(masked[s - 1], b'_' | b'-');
+        let right = masked.get(e).is_some_and(|b| matches!(b, b'_' | b'-'));
+        if left && right {
+            masked[s..e].fill(b'_');
+        }
+        i = e;
+    }
     EXAMPLE_MARKERS
         .iter()
-        .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
+        .any(|m| contains_ignore_ascii_case(&masked, m.as_bytes()))
 }
 
 /// Substrings that mark a value as a placeholder, a documented example or a template,
@@ -440,6 +454,13 @@ mod tests {
         assert!(looks_like_example(t));
         assert!(!is_placeholder(t));
         assert!(looks_like_example(b"sk-proj-TESTkey9Zq"));
+        // Test-mode segments of a format are not example words...
+        assert!(!looks_like_example(b"sk_test_nxOdTTuEace5Ajbh3svpG32m"));
+        assert!(!looks_like_example(b"test_pub_Kq8vL2mK9xT4rW7nB3pY"));
+        // ... unless something else in the value is.
+        assert!(looks_like_example(b"sk_test_EXAMPLEuEace5Ajbh3svpG32m"));
+        assert!(looks_like_example(b"EXAMPLE_TEST_DEVICE_01:APA91b"));
+        assert!(looks_like_example(b"api_testkey_9Zq"));
         assert!(!looks_like_example(
             b"ghp_R4nd0mT0k3nV4lu3Qx9Zb2Lk7Pw1Mn5Hj8"
         ));
