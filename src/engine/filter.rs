@@ -87,20 +87,17 @@ fn is_uuid(v: &[u8]) -> bool {
 /// the test-mode segment of a provider's format, not an example word: test-mode keys
 /// are live credentials of a test account.
 pub fn looks_like_example(secret: &[u8]) -> bool {
-    let mut masked = secret.to_vec();
-    let mut i = 0;
-    while let Some(at) = memchr::memmem::find(&masked[i..], b"test") {
-        let (s, e) = (i + at, i + at + 4);
-        let left = s == 0 || matches!(masked[s - 1], b'_' | b'-');
-        let right = masked.get(e).is_some_and(|b| matches!(b, b'_' | b'-'));
-        if left && right {
-            masked[s..e].fill(b'_');
-        }
-        i = e;
-    }
-    EXAMPLE_MARKERS
-        .iter()
-        .any(|m| contains_ignore_ascii_case(&masked, m.as_bytes()))
+    let test_mode_segment = |i: usize| {
+        secret[i..].starts_with(b"test")
+            && (i == 0 || matches!(secret[i - 1], b'_' | b'-'))
+            && matches!(secret.get(i + 4), Some(b'_' | b'-'))
+    };
+    EXAMPLE_MARKERS.iter().any(|m| {
+        secret
+            .windows(m.len())
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(m.as_bytes()) && !test_mode_segment(i))
+    })
 }
 
 /// Substrings that mark a value as a placeholder, a documented example or a template,
@@ -184,14 +181,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 /// placeholder or a stand-in word (`dGVzdDp0ZXN0`, "test:test"): the Basic header
 /// or Docker `auth` value of an example, not a credential.
 fn encodes_placeholder_credentials(secret: &[u8]) -> bool {
-    if secret.len() > 200
-        || !secret
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-    {
-        return false;
-    }
-    let Some(text) = super::decode::decode(secret, super::decode::Encoding::Base64) else {
+    let Some(text) = short_base64_text(secret) else {
         return false;
     };
     let Some(colon) = text.iter().position(|&b| b == b':') else {
@@ -200,11 +190,26 @@ fn encodes_placeholder_credentials(secret: &[u8]) -> bool {
     let password = &text[colon + 1..];
     password.is_empty()
         || is_placeholder(password)
-        || NON_SECRET_VALUES
-            .iter()
-            .chain(EXAMPLE_MARKERS)
-            .chain(STAND_IN_PASSWORDS)
-            .any(|w| password.eq_ignore_ascii_case(w.as_bytes()))
+        || one_of(password, NON_SECRET_VALUES)
+        || one_of(password, EXAMPLE_MARKERS)
+        || one_of(password, STAND_IN_PASSWORDS)
+}
+
+/// What a short value decodes to when it is base64 (alphabet checked first, so that
+/// most tokens are turned away without a decoding attempt).
+fn short_base64_text(value: &[u8]) -> Option<Vec<u8>> {
+    let alphabet = value
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if value.len() > 256 || !alphabet {
+        return None;
+    }
+    super::decode::decode(value, super::decode::Encoding::Base64)
+}
+
+/// True when `v` is, whole and ignoring case, one of `words`.
+fn one_of(v: &[u8], words: &[&str]) -> bool {
+    words.iter().any(|w| v.eq_ignore_ascii_case(w.as_bytes()))
 }
 
 /// Passwords that only ever stand in for one in examples and tests (`foo:bar`,
@@ -223,12 +228,7 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 /// True when a generic value is base64 of a placeholder (`Y2hhbmdlbWU=`, "changeme"),
 /// as in Kubernetes secrets too short for the decoding pass to pick up.
 fn encodes_placeholder(value: &[u8]) -> bool {
-    super::decode::decode(value, super::decode::Encoding::Base64).is_some_and(|d| {
-        is_placeholder(&d)
-            || NON_SECRET_VALUES
-                .iter()
-                .any(|w| d.eq_ignore_ascii_case(w.as_bytes()))
-    })
+    short_base64_text(value).is_some_and(|d| is_placeholder(&d) || one_of(&d, NON_SECRET_VALUES))
 }
 
 /// Values a generic assignment commonly holds that are not secrets.
@@ -261,10 +261,7 @@ const NON_SECRET_VALUES: &[&str] = &[
 /// a variable, a function call, a lookup or a template.
 fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     let v = &data[start..end];
-    if NON_SECRET_VALUES
-        .iter()
-        .any(|w| v.eq_ignore_ascii_case(w.as_bytes()))
-    {
+    if one_of(v, NON_SECRET_VALUES) {
         return false;
     }
     if SEQUENCE_MARKERS
