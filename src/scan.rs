@@ -358,11 +358,17 @@ impl Collector {
     }
 }
 
-/// `path` without the scan root it starts with, if any.
+/// `path` without the scan root it starts with, if any (a whole path component:
+/// root `test` is not a prefix of `tests/a.py`).
 fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
     roots
         .iter()
-        .filter_map(|r| path.strip_prefix(r.as_str()))
+        .filter_map(|r| {
+            let rest = path.strip_prefix(r.as_str())?;
+            let boundary =
+                rest.is_empty() || r.ends_with(['/', '\\']) || rest.starts_with(['/', '\\']);
+            boundary.then_some(rest)
+        })
         .map(|rest| rest.trim_start_matches(['/', '\\']))
         .min_by_key(|rest| rest.len())
         .unwrap_or(path)
@@ -456,5 +462,8 @@ mod tests {
             &roots
         )));
         assert_eq!(below_roots("src/a.py", &roots), "src/a.py");
+        let roots = vec!["test".to_string()];
+        assert_eq!(below_roots("tests/a.py", &roots), "tests/a.py");
+        assert_eq!(below_roots("test/a.py", &roots), "a.py");
     }
 }
