@@ -269,6 +269,30 @@ fn keyword_less_key_inside_base64_is_found_by_the_token_run_of_the_decoded_text(
 }
 
 #[test]
+fn base64_key_stores_are_found_and_certificates_are_not() {
+    let d = dir();
+    // A PKCS#12 store in an App Service-style settings file, next to a bare
+    // certificate (public, not a finding).
+    let p12 = "MIIEHAIBAzCCA9IGCSqGSIb3DQEHAaCCA8MEggO/MIIDuzCCAnIGCSqGSIb3DQEHBqCCAmMwggJfAgEAMIICWAYJKoZIhvcNAQcBMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAhZr0RrYUfiagICCAAwDAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEPP9cpQSaLGinm0gObOVsemA";
+    let cert = "MIIBiDCCAS2gAwIBAgIUU7hJNdGm8Jv3u7mXxkjQSAk1cV8wCgYIKoZIzj0EAwIwGTEXMBUGA1UEAwwOZmVycmV0LWV4YW1wbGUwHhcNMjYxMjAxMDcxMTU1WhcNMjYxMjAyMDcxMTU1WjAZMRcwFQYDVQQDDA5m";
+    write(
+        d.path(),
+        "appsettings.json",
+        format!("{{\n  \"certificate\": \"{cert}\",\n  \"signingStore\": \"{p12}\"\n}}\n"),
+    );
+    let got = found(d.path(), &[]);
+    assert_eq!(
+        got,
+        vec![(
+            "appsettings.json".to_string(),
+            "private-keys.pkcs12-base64".to_string(),
+            p12.to_string(),
+            String::new(),
+        )]
+    );
+}
+
+#[test]
 fn keyword_less_zhipu_key_is_found_by_its_token_run_and_reported_once() {
     let d = dir();
     // No provider name anywhere near the bare key.
