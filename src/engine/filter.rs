@@ -36,7 +36,12 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if rule.min_entropy.is_some_and(|min| e < min) {
         return None;
     }
-    if is_placeholder(secret) || encodes_placeholder_credentials(secret) {
+    if is_placeholder(secret) {
+        return None;
+    }
+    // A short base64 value is decoded once, for both checks of what it encodes.
+    let decoded = short_base64_text(secret);
+    if decoded.as_deref().is_some_and(is_placeholder_credentials) {
         return None;
     }
     if rule
@@ -48,7 +53,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     }
     if rule.generic
         && (!generic_value_ok(data, start, end)
-            || encodes_placeholder(secret)
+            || decoded.as_deref().is_some_and(is_placeholder_value)
             || contains_ignore_ascii_case(secret, b"example"))
     {
         return None;
@@ -180,10 +185,14 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 /// True when a short base64 secret decodes to `user:password` whose password is a
 /// placeholder or a stand-in word (`dGVzdDp0ZXN0`, "test:test"): the Basic header
 /// or Docker `auth` value of an example, not a credential.
+#[cfg(test)]
 fn encodes_placeholder_credentials(secret: &[u8]) -> bool {
-    let Some(text) = short_base64_text(secret) else {
-        return false;
-    };
+    short_base64_text(secret).is_some_and(|text| is_placeholder_credentials(&text))
+}
+
+/// The decoded half of [`encodes_placeholder_credentials`]: `text` is `user:password`
+/// with a placeholder or stand-in password.
+fn is_placeholder_credentials(text: &[u8]) -> bool {
     let Some(colon) = text.iter().position(|&b| b == b':') else {
         return false;
     };
@@ -225,10 +234,10 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
             .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
-/// True when a generic value is base64 of a placeholder (`Y2hhbmdlbWU=`, "changeme"),
-/// as in Kubernetes secrets too short for the decoding pass to pick up.
-fn encodes_placeholder(value: &[u8]) -> bool {
-    short_base64_text(value).is_some_and(|d| is_placeholder(&d) || one_of(&d, NON_SECRET_VALUES))
+/// True when the decoded text of a generic value is a placeholder (`Y2hhbmdlbWU=` is
+/// "changeme"), as in Kubernetes secrets too short for the decoding pass to pick up.
+fn is_placeholder_value(text: &[u8]) -> bool {
+    is_placeholder(text) || one_of(text, NON_SECRET_VALUES)
 }
 
 /// Values a generic assignment commonly holds that are not secrets.
