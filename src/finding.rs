@@ -89,13 +89,7 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     h.update(rule_id.as_bytes());
     h.update([0]);
     h.update(secret);
-    let d = h.finalize();
-    let mut s = String::with_capacity(32);
-    for b in &d[..16] {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(&h.finalize()[..16])
 }
 
 const CONTEXT_MAX: usize = 300;
@@ -175,6 +169,42 @@ pub fn build(
             free_form: rule.free_form,
         });
     }
+}
+
+/// Turns the matches of file-header rules ([`Engine::find_header`]) on a binary input
+/// into findings: each covers the whole input, at line 1, and its secret is the
+/// input's SHA-256 (`sha256:…`), so the same file anywhere has the same fingerprint
+/// and a changed one a new fingerprint.
+pub fn build_header(engine: &Engine, data: &[u8], matches: &[Match], path: &str) -> Vec<Finding> {
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let secret = format!("sha256:{}", hex::encode(Sha256::digest(data)));
+    matches
+        .iter()
+        .map(|m| {
+            let rule = engine.rule(m.rule);
+            Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                confidence: rule.confidence,
+                path: path.to_string(),
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+                start_byte: 0,
+                end_byte: data.len(),
+                context: format!("<binary file of {} bytes>", data.len()),
+                fingerprint: fingerprint(&rule.id, secret.as_bytes()),
+                secret: secret.clone(),
+                entropy: (m.entropy * 100.0).round() / 100.0,
+                decoded: None,
+                provenance: None,
+                free_form: rule.free_form,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

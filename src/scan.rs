@@ -62,6 +62,18 @@ impl<'a> Scanner<'a> {
         out
     }
 
+    /// The findings of the file-header rules (binary key stores and keys) on a binary
+    /// input, which is otherwise not scanned. The input is not counted as scanned.
+    pub fn header_findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+        if !self.engine.has_header_rules() {
+            return Vec::new();
+        }
+        self.matches.clear();
+        self.engine
+            .find_header(data, &mut self.scratch, &mut self.matches);
+        finding::build_header(self.engine, data, &self.matches, label)
+    }
+
     /// Like [`Scanner::findings`], for UTF-16 text (`data` starts with its byte order
     /// mark): transcoded, with byte offsets into `data` (see [`utf16`]).
     pub fn utf16_findings(
@@ -190,6 +202,13 @@ impl Consumer for Worker<'_> {
             // The collector only goes away when the run is over; nothing to do then.
             let _ = tx.send(Event::Findings(f));
         });
+    }
+
+    fn binary(&mut self, label: &str, data: &[u8]) {
+        let found = self.scanner.header_findings(label, data);
+        if !found.is_empty() {
+            self.send(Event::Findings(found));
+        }
     }
 
     fn skipped(&mut self, label: &str, reason: SkipReason) {

@@ -7,7 +7,7 @@
 
 use ferret::engine::Engine;
 use ferret::finding;
-use ferret::rules::RuleSet;
+use ferret::rules::{Anchor, RuleSet};
 
 /// A small deterministic generator (xorshift64*), so the corpus is the same every run.
 struct Rng(u64);
@@ -84,7 +84,12 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
     let rules = RuleSet::builtin().expect("built-in rules");
     let ids: Vec<String> = rules.rules().iter().map(|r| r.id.clone()).collect();
     let mut items: Vec<(String, String, bool)> = Vec::new();
-    for r in rules.rules() {
+    // File-header rules (binary key files) have their own harness below.
+    for r in rules
+        .rules()
+        .iter()
+        .filter(|r| r.anchor != Anchor::FileHeader)
+    {
         for e in &r.examples {
             items.push((r.id.clone(), e.clone(), true));
         }
@@ -210,4 +215,63 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
         "a decoy was reported:\n{}",
         flagged.join("\n")
     );
+}
+
+#[test]
+fn binary_key_file_headers_are_found_in_whole_files_and_binary_decoys_are_not() {
+    let rules = RuleSet::builtin().expect("built-in rules");
+    let engine = Engine::new(rules).expect("engine");
+    let mut scratch = engine.new_scratch();
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    // Each example header is completed to a file of random bytes, as the rest of a key
+    // file is ciphertext or key material.
+    let file = |head: &[u8], rng: &mut Rng| {
+        let mut f = head.to_vec();
+        f.extend((0..1500 + rng.below(3000)).map(|_| rng.next() as u8));
+        f
+    };
+    let header_rules: Vec<_> = engine
+        .rules()
+        .rules()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.anchor == Anchor::FileHeader)
+        .map(|(i, r)| (i, r.clone()))
+        .collect();
+    assert!(
+        header_rules.len() >= 6,
+        "{} file-header rules",
+        header_rules.len()
+    );
+    let mut found = Vec::new();
+    for (i, r) in &header_rules {
+        for (examples, positive) in [(&r.examples, true), (&r.negative_examples, false)] {
+            for e in examples.iter() {
+                let data = file(&r.example_bytes(e).expect("hex"), &mut rng);
+                found.clear();
+                engine.find_header(&data, &mut scratch, &mut found);
+                let by_rule = found.iter().any(|m| m.rule == *i);
+                assert_eq!(by_rule, positive, "{}: {e}", r.id);
+            }
+        }
+    }
+    // Binary files that are not keys: random bytes, and the headers of common formats
+    // followed by random bytes.
+    let heads: &[&[u8]] = &[
+        b"",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+        b"PK\x03\x04\x14\0\0\0\x08\0",
+        b"\x7fELF\x02\x01\x01\0",
+        b"\x1f\x8b\x08\0",
+        b"\xca\xfe\xba\xbe\0\0\0\x34",
+        b"\x30\x82\x03\x0d\x30\x82\x01\xf5\xa0\x03\x02\x01\x02",
+    ];
+    let mut reported = Vec::new();
+    for n in 0..3000 {
+        let data = file(heads[n % heads.len()], &mut rng);
+        found.clear();
+        engine.find_header(&data, &mut scratch, &mut found);
+        reported.extend(found.iter().map(|m| engine.rule(m.rule).id.clone()));
+    }
+    assert!(reported.is_empty(), "binary decoys reported: {reported:?}");
 }

@@ -405,6 +405,8 @@ fn sarif_passes_the_sarif_multitool_validator() {
         "a dir/é.env",
         format!("x\n  T={GH_TOKEN}\nP=\"Zq8vL2mK9xT4\" password\n"),
     );
+    // A binary key store: a finding that covers a whole file.
+    write(d.path(), "keystore.p12", key_file("key.p12"));
     git(d.path(), &["add", "-A"]);
     git(d.path(), &["commit", "-q", "-m", "add"]);
     for cmd in ["scan", "history"] {

@@ -332,3 +332,79 @@ fn keyword_less_zhipu_key_is_found_by_its_token_run_and_reported_once() {
         ]
     );
 }
+
+#[test]
+fn binary_key_stores_and_keys_are_reported_by_header_and_certificate_stores_are_not() {
+    let d = dir();
+    for (name, _) in KEY_FILES {
+        write(d.path(), &format!("keys/{name}"), key_file(name));
+    }
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let mut got: Vec<(String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("keys/")
+                    .to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String)> = KEY_FILES
+        .iter()
+        .filter_map(|(n, r)| r.map(|r| (n.to_string(), r.to_string())))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    // Every file is binary: skipped, counted, and only its header was checked.
+    assert_eq!(v["summary"]["skipped_binary"], KEY_FILES.len());
+    let f = &findings(&v)[0];
+    let digest = f["secret"].as_str().unwrap();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
+    assert_eq!(
+        (f["line"].as_u64(), f["start_byte"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let size = key_file(f["path"].as_str().unwrap().trim_start_matches("keys/")).len();
+    assert_eq!(f["end_byte"].as_u64(), Some(size as u64));
+}
+
+#[test]
+fn a_key_store_file_keeps_its_fingerprint_when_moved_and_changes_it_when_changed() {
+    let d = dir();
+    write(d.path(), "a/keystore.p12", key_file("key.p12"));
+    write(d.path(), "b/copy.p12", key_file("key.p12"));
+    write(d.path(), "c/other.p12", key_file("java.p12"));
+    let (_, v, _) = json_report(d.path(), &["scan", "."]);
+    let fp = |path: &str| {
+        findings(&v)
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no finding in {path}"))
+    };
+    assert_eq!(fp("a/keystore.p12"), fp("b/copy.p12"));
+    assert_ne!(fp("a/keystore.p12"), fp("c/other.p12"));
+}
+
+#[test]
+fn a_binary_key_file_is_found_when_binary_files_are_scanned_as_text_too() {
+    let d = dir();
+    write(d.path(), "deploy.jks", key_file("key.jks"));
+    let (code, v, _) = json_report(d.path(), &["scan", ".", "--binary"]);
+    assert_eq!(code, 1);
+    let rules: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, vec!["private-keys.jks-file"]);
+    assert_eq!(v["summary"]["skipped_binary"], 0);
+}

@@ -391,3 +391,22 @@ fn not_a_repository_is_an_error() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_key_store_committed_and_deleted_is_traced_to_the_commit_that_added_it() {
+    let d = new_repo();
+    write(d.path(), "README", "hello\n");
+    commit(d.path(), "first", "2024-01-01T10:00:00Z");
+    write(d.path(), "deploy/signing.p12", key_file("key.p12"));
+    write(d.path(), "deploy/truststore.jks", key_file("trust.jks"));
+    let added = commit(d.path(), "add signing key", "2024-01-02T11:30:00Z");
+    std::fs::remove_file(d.path().join("deploy/signing.p12")).unwrap();
+    commit(d.path(), "remove signing key", "2024-01-03T09:00:00Z");
+    let (code, fs, err) = history(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    assert_eq!(fs[0]["rule_id"], "private-keys.pkcs12-file");
+    assert_eq!(fs[0]["path"], "deploy/signing.p12");
+    assert_eq!(fs[0]["commit"], added.as_str());
+    assert_eq!(fs[0]["in_head"], false);
+}

@@ -341,3 +341,27 @@ fn pre_commit_framework_blocks_a_staged_secret_and_passes_a_clean_commit() {
     let o = run(d.path());
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
+
+#[test]
+fn a_staged_key_store_is_reported_and_a_staged_trust_store_is_not() {
+    let d = repo_with_commit();
+    write(d.path(), "app/keystore.jks", key_file("key.jks"));
+    write(d.path(), "app/truststore.p12", key_file("javatrust.p12"));
+    git(d.path(), &["add", "app"]);
+    let (code, fs, err) = staged(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    let found: Vec<(&str, &str)> = fs
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["rule_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, vec![("app/keystore.jks", "private-keys.jks-file")]);
+    git(d.path(), &["commit", "-q", "-m", "keys"]);
+    write(d.path(), "README.md", "hello again\n");
+    git(d.path(), &["add", "README.md"]);
+    let (code, fs, _) = staged(d.path(), &[]);
+    assert_eq!(
+        (code, fs.len()),
+        (0, 0),
+        "a committed key store is not staged again"
+    );
+}

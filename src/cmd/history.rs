@@ -244,10 +244,20 @@ impl BlobSink for Sink<'_> {
         }
         // UTF-16 text (a byte order mark and NULs) is transcoded, not skipped as binary.
         let utf16 = crate::source::chunk::utf16_mark(data);
-        if !self.ctx.binary && utf16.is_none() && looks_binary(data) {
-            let label = format!("{} (blob {id})", self.label(&id));
-            let _ = self.tx.send(Event::Skipped(label, SkipReason::Binary));
-            return;
+        if utf16.is_none() && looks_binary(data) {
+            let found = self.scanner.header_findings(&self.label(&id), data);
+            if !found.is_empty() {
+                self.ctx
+                    .results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((id, found));
+            }
+            if !self.ctx.binary {
+                let label = format!("{} (blob {id})", self.label(&id));
+                let _ = self.tx.send(Event::Skipped(label, SkipReason::Binary));
+                return;
+            }
         }
         if git::is_lfs_pointer(data) {
             self.ctx

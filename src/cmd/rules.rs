@@ -42,7 +42,7 @@ fn list(rules: &RuleSet, format: ListFormat) -> Result<i32> {
             provider: &r.provider,
             confidence: r.confidence.as_str(),
             keywords: &r.keywords,
-            anchor: r.token_run.then_some("token-run"),
+            anchor: r.anchor.as_str(),
             examples: r.examples.len(),
             negative_examples: r.negative_examples.len(),
             references: &r.references,

@@ -79,6 +79,12 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                 Ok(Outcome::Skipped(r)) => {
                     let _ = tx.send(Event::Skipped(label, r));
                 }
+                Ok(Outcome::Binary(v)) => {
+                    if !v.is_empty() {
+                        let _ = tx.send(Event::Findings(v));
+                    }
+                    let _ = tx.send(Event::Skipped(label, SkipReason::Binary));
+                }
                 Err(e) => {
                     let _ = tx.send(Event::Error(label, format!("{e:#}")));
                 }
@@ -125,6 +131,8 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
 enum Outcome {
     Found(Vec<Finding>),
     Skipped(SkipReason),
+    /// A binary file, not scanned: the findings of its header (a key store).
+    Binary(Vec<Finding>),
 }
 
 /// Scans the staged blob and keeps the findings on lines the commit adds whose secret
@@ -150,11 +158,18 @@ fn added_findings(
     let new = repo
         .find_object(f.new)
         .with_context(|| format!("cannot read staged blob {}", f.new))?;
-    if !binary && looks_binary(&new.data) {
-        return Ok(Outcome::Skipped(SkipReason::Binary));
+    // A binary key store's finding is the whole file: staging it, or a change to it,
+    // adds it.
+    let mut header = Vec::new();
+    if looks_binary(&new.data) {
+        header = scanner.header_findings(label, &new.data);
+        if !binary {
+            return Ok(Outcome::Binary(header));
+        }
     }
     let Some(old_id) = f.old else {
-        return Ok(Outcome::Found(scanner.findings(label, &new.data)));
+        header.extend(scanner.findings(label, &new.data));
+        return Ok(Outcome::Found(header));
     };
     let old = repo
         .find_object(old_id)
@@ -178,7 +193,7 @@ fn added_findings(
         }
     }
     if found.is_empty() {
-        return Ok(Outcome::Found(found));
+        return Ok(Outcome::Found(header));
     }
     let old_secrets: HashSet<String> = old_scanner
         .findings(label, &old.data)
@@ -194,7 +209,8 @@ fn added_findings(
                     .is_none_or(|line| !old_lines.contains(line))
             })
     });
-    Ok(Outcome::Found(found))
+    header.extend(found);
+    Ok(Outcome::Found(header))
 }
 
 /// The byte ranges of `new` and `old` left after removing their common prefix and

@@ -21,7 +21,7 @@ use regex_automata::Input;
 use regex_automata::meta;
 use regex_automata::util::captures::Captures;
 
-use crate::rules::{Rule, RuleSet, WINDOW_BEFORE};
+use crate::rules::{Anchor, Rule, RuleSet, WINDOW_BEFORE};
 use keywords::Keywords;
 
 /// A confirmed match: which rule, and where the secret lies in the input.
@@ -75,6 +75,8 @@ pub struct Engine {
     keyword_rules: Vec<Vec<u32>>,
     /// Rules that also run around token runs (`anchor = "token-run"`).
     run_rules: Vec<u32>,
+    /// Rules that run at the start of binary files (`anchor = "file-header"`).
+    header_rules: Vec<u32>,
     /// How many layers of encoding are peeled off (0: no decoding).
     decode_depth: u8,
 }
@@ -143,10 +145,14 @@ impl Engine {
                 }
             }
         }
-        let run_rules = (0u32..)
-            .zip(rules.rules())
-            .filter_map(|(i, r)| r.token_run.then_some(i))
-            .collect();
+        let with_anchor = |anchor| {
+            (0u32..)
+                .zip(rules.rules())
+                .filter_map(|(i, r)| (r.anchor == anchor).then_some(i))
+                .collect()
+        };
+        let run_rules = with_anchor(Anchor::TokenRun);
+        let header_rules = with_anchor(Anchor::FileHeader);
         let automaton = Keywords::build(&keywords, bulk)?;
         crate::trace::phase(|| {
             format!(
@@ -160,6 +166,7 @@ impl Engine {
             automaton,
             keyword_rules,
             run_rules,
+            header_rules,
             decode_depth: DEFAULT_DECODE_DEPTH,
         })
     }
@@ -201,6 +208,39 @@ impl Engine {
             let mut budget = data.len().saturating_add(DECODE_BUDGET_EXTRA);
             self.find_decoded(data, self.decode_depth, &mut budget, scratch, out, first);
         }
+    }
+
+    /// Runs the file-header rules on a binary input (key stores and keys in binary
+    /// form): each rule's regex, anchored at byte 0, over the input's first `window`
+    /// bytes. A match covers the whole input; `data` should be all of it (the
+    /// finding's secret is its digest).
+    pub fn find_header(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        for &ri in &self.header_rules {
+            let rule = &self.rules.rules()[ri as usize];
+            let Ok(compiled) = rule.compiled() else {
+                continue;
+            };
+            let rs = scratch.regex[ri as usize].get_or_insert_with(|| RegexScratch {
+                cache: compiled.regex.create_cache(),
+                captures: compiled.regex.create_captures(),
+            });
+            let head = &data[..data.len().min(rule.window)];
+            let input = Input::new(head).anchored(regex_automata::Anchored::Yes);
+            if compiled.regex.search_with(&mut rs.cache, &input).is_some() {
+                out.push(Match {
+                    rule: ri as usize,
+                    start: 0,
+                    end: data.len(),
+                    entropy: filter::entropy(head) as f32,
+                    decoded: None,
+                });
+            }
+        }
+    }
+
+    /// True when some rule runs on binary files (see [`Engine::find_header`]).
+    pub fn has_header_rules(&self) -> bool {
+        !self.header_rules.is_empty()
     }
 
     /// Decodes the encoded spans of `data` (in `scratch.spans`, which the caller fills

@@ -80,7 +80,10 @@ impl Summary {
         if self.skipped() > 0 {
             let mut parts = Vec::new();
             if self.skipped_binary > 0 {
-                parts.push(format!("{} binary", self.skipped_binary));
+                parts.push(format!(
+                    "{} binary (checked only for key files)",
+                    self.skipped_binary
+                ));
             }
             if self.skipped_too_large > 0 {
                 parts.push(format!("{} too large", self.skipped_too_large));

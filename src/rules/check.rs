@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{Rule, RuleSet};
+use super::{Anchor, Rule, RuleSet};
 use crate::engine::Engine;
 
 /// One failed example.
@@ -89,17 +89,24 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
     let engine = Engine::new(single).expect("one rule's keywords always build");
     let mut scratch = engine.new_scratch();
     let mut found = Vec::new();
-    for (i, ex) in rule.examples.iter().enumerate() {
+    let mut finds = |ex: &str| {
         found.clear();
-        engine.find(ex.as_bytes(), &mut scratch, &mut found);
-        if found.is_empty() {
+        // Validation rejects file-header examples that are not hex.
+        let bytes = rule.example_bytes(ex).unwrap_or_default();
+        if rule.anchor == Anchor::FileHeader {
+            engine.find_header(&bytes, &mut scratch, &mut found);
+        } else {
+            engine.find(&bytes, &mut scratch, &mut found);
+        }
+        !found.is_empty()
+    };
+    for (i, ex) in rule.examples.iter().enumerate() {
+        if !finds(ex) {
             failures.push(fail(FailureKind::Missed, i, ex));
         }
     }
     for (i, ex) in rule.negative_examples.iter().enumerate() {
-        found.clear();
-        engine.find(ex.as_bytes(), &mut scratch, &mut found);
-        if !found.is_empty() {
+        if finds(ex) {
             failures.push(fail(FailureKind::Matched, i, ex));
         }
     }

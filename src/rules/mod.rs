@@ -42,6 +42,34 @@ impl fmt::Display for Confidence {
     }
 }
 
+/// Where a rule's regex is run (the `anchor` key of a rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// In a window around each hit of one of its keywords (the default).
+    Keywords,
+    /// `anchor = "token-run"`: besides its keywords (if any), around every run of 16 or
+    /// more token characters mixing upper case, lower case and digits, for formats with
+    /// no literal to anchor on; its `window` then bounds the match on both sides of
+    /// the run.
+    TokenRun,
+    /// `anchor = "file-header"`: at byte 0 of each binary file (which is otherwise
+    /// skipped), over its first `window` bytes, for binary key stores and keys. The
+    /// finding covers the whole file, and its secret is the file's SHA-256. Examples
+    /// are written in hex.
+    FileHeader,
+}
+
+impl Anchor {
+    /// The `anchor` value naming this anchor in a rule file.
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            Anchor::Keywords => None,
+            Anchor::TokenRun => Some("token-run"),
+            Anchor::FileHeader => Some("file-header"),
+        }
+    }
+}
+
 /// Where a rule was defined: the file (`rules/github.toml` for built-in rules) and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -94,16 +122,27 @@ pub struct Rule {
     pub free_form: bool,
     /// Values that are never secrets for this rule (matched case-insensitively).
     pub stopwords: Vec<String>,
-    /// Set by `anchor = "token-run"`: besides its keywords (if any), the rule runs
-    /// around every run of 16 or more token characters mixing upper case, lower case
-    /// and digits, for formats with no literal to anchor on; its `window` then bounds
-    /// the match on both sides of the run.
-    pub token_run: bool,
+    /// Where the rule's regex runs: around keywords, also around token runs, or at
+    /// the start of binary files.
+    pub anchor: Anchor,
     pub origin: Origin,
     compiled: OnceLock<Result<CompiledRegex, String>>,
 }
 
 impl Rule {
+    /// The bytes of an example: its text, or for a file-header rule, its hex decoded
+    /// (`None` when that is not valid hex, which rule validation rejects).
+    pub fn example_bytes<'a>(&self, example: &'a str) -> Option<std::borrow::Cow<'a, [u8]>> {
+        if self.anchor != Anchor::FileHeader {
+            return Some(std::borrow::Cow::Borrowed(example.as_bytes()));
+        }
+        let hex: Vec<u8> = example
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        hex::decode(hex).ok().map(std::borrow::Cow::Owned)
+    }
+
     /// The compiled regex, building it on first use.
     pub fn compiled(&self) -> Result<&CompiledRegex, &str> {
         self.compiled

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Confidence, DEFAULT_WINDOW, Origin, Rule};
+use super::{Anchor, Confidence, DEFAULT_WINDOW, Origin, Rule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,19 +163,29 @@ fn build_rule(
     if r.name.trim().is_empty() {
         return Err(bad("`name` must not be empty"));
     }
-    let token_run = match r.anchor.as_deref() {
-        None => false,
-        Some("token-run") => true,
+    let anchor = match r.anchor.as_deref() {
+        None => Anchor::Keywords,
+        Some("token-run") => Anchor::TokenRun,
+        Some("file-header") => Anchor::FileHeader,
         Some(other) => {
             return Err(bad(&format!(
-                "unknown `anchor` `{other}` (the one anchor is \"token-run\")"
+                "unknown `anchor` `{other}` (anchors are \"token-run\" and \"file-header\")"
             )));
         }
     };
-    if r.keywords.is_empty() && !token_run {
-        return Err(bad(
-            "`keywords` must list at least one keyword (or set `anchor = \"token-run\"`)",
-        ));
+    match anchor {
+        Anchor::Keywords if r.keywords.is_empty() => {
+            return Err(bad(
+                "`keywords` must list at least one keyword (or set `anchor = \"token-run\"`)",
+            ));
+        }
+        Anchor::FileHeader if !r.keywords.is_empty() => {
+            return Err(bad(
+                "a rule with `anchor = \"file-header\"` runs on file starts, not keywords: \
+                 `keywords` must be empty",
+            ));
+        }
+        _ => {}
     }
     if r.keywords.iter().any(|k| k.len() < 2) {
         return Err(bad("each keyword must be at least 2 bytes long"));
@@ -191,7 +201,7 @@ fn build_rule(
         return Err(bad("`window` must be between 16 and 65536 bytes"));
     }
     let generic = r.generic.unwrap_or_else(|| r.id.starts_with("generic."));
-    Ok(Rule {
+    let rule = Rule {
         generic,
         free_form: generic
             || ["generic.", "credentials.", "uri."]
@@ -200,7 +210,7 @@ fn build_rule(
         provider: r.provider.unwrap_or_else(|| default_provider.to_string()),
         keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
         window: r.window.unwrap_or(DEFAULT_WINDOW),
-        token_run,
+        anchor,
         stopwords: r.stopwords.iter().map(|w| w.to_ascii_lowercase()).collect(),
         origin: Origin {
             file: path.to_owned(),
@@ -216,7 +226,21 @@ fn build_rule(
         negative_examples: r.negative_examples,
         references: r.references,
         compiled: OnceLock::new(),
-    })
+    };
+    let examples = rule.examples.iter().chain(&rule.negative_examples);
+    if let Some(e) = examples
+        .into_iter()
+        .find(|e| rule.example_bytes(e).is_none())
+    {
+        return Err(err(
+            line,
+            format!(
+                "rule `{}`: examples of a file-header rule are hex bytes; `{e}` is not",
+                rule.id
+            ),
+        ));
+    }
+    Ok(rule)
 }
 
 /// A built-in rule from the table `build.rs` generates, validated like any other.
@@ -293,8 +317,25 @@ mod tests {
     fn token_run_anchor_allows_a_rule_without_keywords() {
         let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = []\nanchor = \"token-run\"\nregex = '(a)'\n";
         let rules = parse_rule_file(text, Path::new("x.toml")).unwrap();
-        assert!(rules[0].token_run);
+        assert_eq!(rules[0].anchor, Anchor::TokenRun);
         assert!(rules[0].keywords.is_empty());
+    }
+
+    #[test]
+    fn file_header_anchor_takes_no_keywords_and_hex_examples() {
+        let ok = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = []\nanchor = \"file-header\"\nregex = '(?-u)\\A(\\xfe\\xed)'\nexamples = [\"fe ed 00\"]\n";
+        let rules = parse_rule_file(ok, Path::new("x.toml")).unwrap();
+        assert_eq!(rules[0].anchor, Anchor::FileHeader);
+        assert_eq!(
+            rules[0].example_bytes(&rules[0].examples[0]).as_deref(),
+            Some(&b"\xfe\xed\x00"[..])
+        );
+        let keywords = ok.replace("keywords = []", "keywords = [\"ab\"]");
+        let e = parse_rule_file(&keywords, Path::new("x.toml")).unwrap_err();
+        assert!(e.message.contains("`keywords` must be empty"), "{e}");
+        let text = ok.replace("fe ed 00", "feed0");
+        let e = parse_rule_file(&text, Path::new("x.toml")).unwrap_err();
+        assert!(e.message.contains("hex bytes; `feed0` is not"), "{e}");
     }
 
     #[test]

@@ -118,7 +118,13 @@ pub fn scan_stream<R: Read, C: Consumer>(
         fill = Fill::Utf16 { decoder, raw };
     }
     let utf16 = matches!(fill, Fill::Utf16 { .. });
-    if !binary && looks_binary(buf) {
+    if !utf16 && looks_binary(buf) {
+        c.binary(label, buf);
+        if !binary {
+            c.skipped(label, SkipReason::Binary);
+            return Ok(());
+        }
+    } else if !binary && looks_binary(buf) {
         c.skipped(label, SkipReason::Binary);
         return Ok(());
     }

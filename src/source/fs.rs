@@ -198,8 +198,13 @@ fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &FsOptions, c: &mut C) {
             c,
             &mut Vec::new(),
         );
-    } else if !opts.binary && looks_binary(data) {
-        c.skipped(label, SkipReason::Binary);
+    } else if looks_binary(data) {
+        c.binary(label, data);
+        if opts.binary {
+            c.input(label, data);
+        } else {
+            c.skipped(label, SkipReason::Binary);
+        }
     } else {
         c.input(label, data);
     }

@@ -13,7 +13,8 @@ use std::ops::Range;
 /// `--verbose`; none is silent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// A NUL byte in the first 8 KiB.
+    /// A NUL byte in the first 8 KiB. Only its header was checked, for binary key
+    /// stores and keys (see [`Consumer::binary`]).
     Binary,
     /// Larger than `--max-file-size`.
     TooLarge { size: u64, limit: u64 },
@@ -26,9 +27,10 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::Binary => {
-                f.write_str("binary file (NUL byte in the first 8 KiB); --binary scans it")
-            }
+            SkipReason::Binary => f.write_str(
+                "binary file (NUL byte in the first 8 KiB): only checked for key stores \
+                 and keys; --binary scans it",
+            ),
             SkipReason::TooLarge { size, limit } => write!(
                 f,
                 "{} is over the {} limit (--max-file-size)",
@@ -112,6 +114,10 @@ pub trait Consumer {
     }
     /// A piece of an input to scan; the pieces of one input come in order.
     fn chunk(&mut self, label: &str, chunk: &Chunk<'_>);
+    /// An input that looks binary (all of it, or its first chunk when it is large),
+    /// handed over before it is skipped or, with `--binary`, scanned: the consumer
+    /// checks its header for binary key stores and keys.
+    fn binary(&mut self, _label: &str, _data: &[u8]) {}
     /// An input that was not scanned, and why.
     fn skipped(&mut self, label: &str, reason: SkipReason);
     /// An input that could not be read.

@@ -100,3 +100,36 @@ pub fn git_init(dir: &Path) {
     git(dir, &["config", "user.email", "alice@dev.test"]);
     git(dir, &["config", "commit.gpgsign", "false"]);
 }
+
+/// The binary key files made by `tests/fixtures/keys/make.sh`, and the rule that must
+/// report each (`None`: certificate-only stores, certificates and public keys, which
+/// must not be reported).
+pub const KEY_FILES: &[(&str, Option<&str>)] = &[
+    ("key.p12", Some("private-keys.pkcs12-file")),
+    ("java.p12", Some("private-keys.pkcs12-file")),
+    ("trust.p12", None),
+    ("javatrust.p12", None),
+    ("key.jks", Some("private-keys.jks-file")),
+    ("trust.jks", None),
+    ("key.jceks", Some("private-keys.jceks-file")),
+    ("sec.jceks", Some("private-keys.jceks-file")),
+    ("trust.jceks", None),
+    ("rsa8.der", Some("private-keys.der-file")),
+    ("rsa1.der", Some("private-keys.der-file")),
+    ("sec1.der", Some("private-keys.der-file")),
+    ("ec-p8.der", Some("private-keys.der-file")),
+    ("ed.der", Some("private-keys.der-file")),
+    ("enc8.der", Some("private-keys.der-encrypted-file")),
+    ("cert.der", None),
+    ("pub.der", None),
+    ("sec.gpg", Some("private-keys.openpgp-secret-key-file")),
+    ("pub.gpg", None),
+];
+
+/// The bytes of a file of `tests/fixtures/keys`.
+pub fn key_file(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/keys")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
