@@ -210,6 +210,9 @@ pub struct ScanArgs {
     /// Scan binary files too (files with a NUL byte in their first 8 KiB)
     #[arg(long)]
     pub binary: bool,
+    /// Do not open archives (zip, jar, whl, tar, gz…): treat them as other binary files
+    #[arg(long)]
+    pub no_archives: bool,
     /// How file contents are read: `read` into a reused buffer, or `mmap`
     #[arg(long, value_enum, default_value_t = IoMode::Read, hide = true)]
     pub io: IoMode,

@@ -337,7 +337,7 @@ impl Collector {
                             summary.skipped_too_large += 1;
                             true
                         }
-                        SkipReason::Symlink | SkipReason::Special => {
+                        SkipReason::Symlink | SkipReason::Special | SkipReason::Archive(_) => {
                             summary.skipped_other += 1;
                             false
                         }

@@ -408,3 +408,130 @@ fn a_binary_key_file_is_found_when_binary_files_are_scanned_as_text_too() {
     assert_eq!(rules, vec!["private-keys.jks-file"]);
     assert_eq!(v["summary"]["skipped_binary"], 0);
 }
+
+fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in files {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn secrets_inside_jars_nested_zips_and_tarballs_are_found_at_their_member_path() {
+    use std::io::Write;
+    let d = dir();
+    let props = format!("server.port=8080\ngithub.token={GH_TOKEN}\n");
+    let inner = zip_of(&[(".env", format!("TOKEN={GH_TOKEN_2}\n").as_bytes())]);
+    let jar = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ("com/acme/App.class", b"\xca\xfe\xba\xbe\0\0\0\x34"),
+        ("BOOT-INF/classes/application.properties", props.as_bytes()),
+        ("BOOT-INF/lib/inner.zip", &inner),
+        ("keystore.p12", &key_file("key.p12")),
+    ]);
+    write(d.path(), "lib/app.jar", &jar);
+    let mut tar = tar::Builder::new(Vec::new());
+    let conf = format!("[db]\npassword = \"Zq8vL2mK9xT4\"\napi_key = {GH_TOKEN}\n");
+    let mut h = tar::Header::new_gnu();
+    h.set_size(conf.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, "etc/app.ini", conf.as_bytes())
+        .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    write(d.path(), "backup.tgz", gz.finish().unwrap());
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let mut got: Vec<(String, String, u64)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let at = |p: &str, r: &str, l: u64| (p.to_string(), r.to_string(), l);
+    assert_eq!(
+        got,
+        vec![
+            at("backup.tgz!backup.tar!etc/app.ini", "generic.password", 2),
+            at("backup.tgz!backup.tar!etc/app.ini", "github.pat-classic", 3),
+            at(
+                "lib/app.jar!BOOT-INF/classes/application.properties",
+                "github.pat-classic",
+                2
+            ),
+            at(
+                "lib/app.jar!BOOT-INF/lib/inner.zip!.env",
+                "github.pat-classic",
+                1
+            ),
+            at("lib/app.jar!keystore.p12", "private-keys.pkcs12-file", 1),
+        ]
+    );
+    // Members are counted as files; binary members (the class, the key store) as
+    // binary; archives themselves are neither.
+    assert_eq!(v["summary"]["scanned"], 4);
+    assert_eq!(v["summary"]["skipped_binary"], 2);
+    let (code, v, _) = json_report(d.path(), &["scan", ".", "--no-archives"]);
+    assert_eq!((code, findings(&v).len()), (0, 0));
+    assert_eq!(v["summary"]["skipped_binary"], 2);
+}
+
+#[test]
+fn zip_bombs_and_unreadable_members_are_reported_and_the_scan_goes_on() {
+    let d = dir();
+    // 40 members of 16 MiB of zeros each: 640 MiB decompressed from a few hundred KiB.
+    let zeros = vec![0u8; 16 << 20];
+    let names: Vec<String> = (0..40).map(|i| format!("z{i}.bin")).collect();
+    let members: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+    let bomb = zip_of(&members);
+    assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+    write(d.path(), "bomb.zip", &bomb);
+    // A member compressed with a method ferret does not read (bzip2: method 12),
+    // patched into a stored zip's local and central headers.
+    let mut odd = {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("secret.env", opts).unwrap();
+        w.write_all(format!("T={GH_TOKEN}\n").as_bytes()).unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    for sig in [&b"PK\x03\x04"[..], &b"PK\x01\x02"[..]] {
+        let at = odd.windows(4).position(|w| w == sig).unwrap();
+        // The method follows the signature and 4 (local) or 6 (central) bytes.
+        let off = at + if sig[2] == 3 { 8 } else { 10 };
+        odd[off] = 12;
+    }
+    write(d.path(), "odd.zip", &odd);
+    write(d.path(), "ok.env", format!("T={GH_TOKEN_2}\n"));
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "-f", "json", "--verbose"])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(findings(&v).len(), 1, "only ok.env: {err}");
+    assert!(
+        err.contains("bomb.zip: not read from the archive: stopped after"),
+        "{err}"
+    );
+    assert!(
+        err.contains("odd.zip!secret.env: not read from the archive"),
+        "{err}"
+    );
+    assert_eq!(v["summary"]["skipped_other"], 2, "{err}");
+}

@@ -520,13 +520,18 @@ fn nul_heavy_and_random_data_is_skipped_as_binary_or_scanned_without_harm() {
     write(d.path(), "nul.bin", &nuls);
     let mut random = noise(2 << 20, 0x9E37_79B9_7F4A_7C15);
     random[1_000_000..1_000_000 + tok.len()].copy_from_slice(tok.as_bytes());
-    random[..4].copy_from_slice(b"PK\x03\x04"); // looks like a zip: compressed data
+    random[..4].copy_from_slice(b"PK\x03\x04"); // starts like a zip, and is not one
     write(d.path(), "archive.zip", &random);
     write(d.path(), "plain.env", format!("T={GH_TOKEN_2}\n"));
-    let (code, v, _) = json_report(d.path(), &["scan", "."]);
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--verbose"]);
     assert_eq!(code, 1);
     assert_eq!(findings(&v).len(), 1);
-    assert_eq!(v["summary"]["skipped_binary"], 2);
+    assert_eq!(v["summary"]["skipped_binary"], 1);
+    assert_eq!(v["summary"]["skipped_other"], 1);
+    assert!(
+        err.contains("archive.zip: not read from the archive: corrupt zip"),
+        "{err}"
+    );
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--binary"]);
     assert_eq!(code, 1, "{err}");
     let at: Vec<(&str, u64)> = findings(&v)

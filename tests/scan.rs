@@ -377,7 +377,8 @@ fn rules_list_json_has_ids_keywords_and_example_counts() {
         assert!(r["id"].is_string() && r["name"].is_string());
         // Every rule has keywords, or a structural anchor instead.
         assert!(
-            !r["keywords"].as_array().unwrap().is_empty() || r["anchor"] == "token-run"
+            !r["keywords"].as_array().unwrap().is_empty()
+                || r["anchor"] == "token-run"
                 || r["anchor"] == "file-header",
             "{}",
             r["id"]

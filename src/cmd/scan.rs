@@ -37,6 +37,7 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
             IoMode::Mmap => Io::Mmap,
         },
         chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
+        archives: !args.no_archives,
     };
     let engine = Engine::new(std::mem::take(&mut cfg.rules))?.with_decode_depth(cfg.decode_depth);
     let allow = cfg.allow;

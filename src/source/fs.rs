@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::archive::{self, Budget, Member};
 use super::chunk::{scan_stream, utf16_mark};
 use super::{Consumer, SkipReason, looks_binary};
 
@@ -35,6 +36,8 @@ pub struct FsOptions {
     pub io: Io,
     /// Files larger than this are scanned in chunks ([`super::chunk::CHUNK_SIZE`]).
     pub chunk_size: usize,
+    /// Open archives (zip, gzip, tar) and scan their members ([`archive`]).
+    pub archives: bool,
 }
 
 /// Walks `paths` (`-` is standard input) and hands every file to a consumer made by
@@ -154,6 +157,13 @@ pub fn scan_file<C: Consumer>(
         );
         return Ok(());
     }
+    if size > opts.chunk_size as u64 && opts.archives && is_archive(&file)? {
+        // An archive is opened whole (within the size limit) rather than streamed.
+        buf.clear();
+        (&file).take(size).read_to_end(buf)?;
+        deliver(label, buf, opts, c);
+        return Ok(());
+    }
     if size > opts.chunk_size as u64 {
         // Read no further than the size seen at open: a growing file stays bounded,
         // and a truncated one simply ends early.
@@ -187,7 +197,80 @@ pub fn scan_file<C: Consumer>(
     Ok(())
 }
 
+/// True when the file starts like an archive (read from the start; the file position
+/// is put back).
+fn is_archive(mut file: &File) -> io::Result<bool> {
+    use std::io::Seek;
+    let mut head = [0u8; 512];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    file.rewind()?;
+    Ok(archive::kind(&head[..n]).is_some())
+}
+
 fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &FsOptions, c: &mut C) {
+    deliver_at(label, data, opts, c, &Budget::new(archive::BUDGET), 0);
+}
+
+/// Hands `data` on: as text, as a binary input, or as an archive whose members are
+/// delivered in turn (`depth` archives deep, within `budget`).
+fn deliver_at<C: Consumer>(
+    label: &str,
+    data: &[u8],
+    opts: &FsOptions,
+    c: &mut C,
+    budget: &Budget,
+    depth: u8,
+) {
+    if looks_binary(data)
+        && opts.archives
+        && depth < archive::MAX_DEPTH
+        && let Some(kind) = archive::kind(data)
+    {
+        c.binary(label, data);
+        let result =
+            archive::members(
+                kind,
+                label,
+                data,
+                opts.max_file_size,
+                budget,
+                &mut |m| match m {
+                    Member::File(name, bytes) => {
+                        deliver_at(
+                            &format!("{label}!{name}"),
+                            bytes,
+                            opts,
+                            c,
+                            budget,
+                            depth + 1,
+                        );
+                    }
+                    Member::TooLarge(name, size) => c.skipped(
+                        &format!("{label}!{name}"),
+                        SkipReason::TooLarge {
+                            size,
+                            limit: opts.max_file_size,
+                        },
+                    ),
+                    Member::Unreadable(name, why) => {
+                        c.skipped(&format!("{label}!{name}"), SkipReason::Archive(why));
+                    }
+                },
+            );
+        match result {
+            Ok(()) => {}
+            // With --binary, what cannot be read as an archive is scanned as bytes.
+            Err(_) if opts.binary => c.input(label, data),
+            Err(why) => c.skipped(label, SkipReason::Archive(why)),
+        }
+        return;
+    }
     if utf16_mark(data).is_some() {
         // Transcoded (and judged binary or not) as text; reading a slice cannot fail.
         let _ = scan_stream(

@@ -1,6 +1,7 @@
 //! Sources: where bytes come from. A source hands each input (a file, a blob, standard
 //! input) to a per-thread [`Consumer`] and knows nothing of rules or reports.
 
+pub mod archive;
 pub mod chunk;
 pub mod fs;
 pub mod git;
@@ -22,6 +23,10 @@ pub enum SkipReason {
     Symlink,
     /// A FIFO, socket or device: never opened, so never blocks.
     Special,
+    /// An archive member (or the rest of an archive) that could not be read:
+    /// encrypted, compressed in an unsupported way, corrupt, or over the archive's
+    /// decompression budget.
+    Archive(String),
 }
 
 impl fmt::Display for SkipReason {
@@ -39,6 +44,7 @@ impl fmt::Display for SkipReason {
             ),
             SkipReason::Symlink => f.write_str("symbolic link (not followed)"),
             SkipReason::Special => f.write_str("not a regular file (FIFO, socket or device)"),
+            SkipReason::Archive(why) => write!(f, "not read from the archive: {why}"),
         }
     }
 }
