@@ -242,6 +242,9 @@ pub struct HistoryArgs {
     /// Scan binary blobs too (a NUL byte in their first 8 KiB)
     #[arg(long)]
     pub binary: bool,
+    /// Do not open archives (zip, jar, whl, tar, gz…): treat them as other binary blobs
+    #[arg(long)]
+    pub no_archives: bool,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +254,9 @@ pub struct StagedArgs {
     /// Scan binary files too (a NUL byte in their first 8 KiB)
     #[arg(long)]
     pub binary: bool,
+    /// Do not open archives (zip, jar, whl, tar, gz…): treat them as other binary files
+    #[arg(long)]
+    pub no_archives: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -170,6 +170,46 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// A consumer that keeps what it is handed, for sources that scan one input at a time
+/// and report its findings together (a git blob that is an archive).
+pub struct Collect<'s, 'a> {
+    pub scanner: &'s mut Scanner<'a>,
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<(String, SkipReason)>,
+    pub errors: Vec<(String, String)>,
+}
+
+impl<'s, 'a> Collect<'s, 'a> {
+    pub fn new(scanner: &'s mut Scanner<'a>) -> Self {
+        Collect {
+            scanner,
+            findings: Vec::new(),
+            skipped: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl Consumer for Collect<'_, '_> {
+    fn chunk(&mut self, label: &str, chunk: &Chunk<'_>) {
+        let out = &mut self.findings;
+        self.scanner.chunk_findings(label, chunk, |f| out.extend(f));
+    }
+
+    fn binary(&mut self, label: &str, data: &[u8]) {
+        let found = self.scanner.header_findings(label, data);
+        self.findings.extend(found);
+    }
+
+    fn skipped(&mut self, label: &str, reason: SkipReason) {
+        self.skipped.push((label.to_string(), reason));
+    }
+
+    fn error(&mut self, label: &str, message: String) {
+        self.errors.push((label.to_string(), message));
+    }
+}
+
 /// A per-thread consumer: scans what a source hands it and sends findings on.
 pub struct Worker<'a> {
     scanner: Scanner<'a>,

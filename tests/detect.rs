@@ -409,18 +409,6 @@ fn a_binary_key_file_is_found_when_binary_files_are_scanned_as_text_too() {
     assert_eq!(v["summary"]["skipped_binary"], 0);
 }
 
-fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in files {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 #[test]
 fn secrets_inside_jars_nested_zips_and_tarballs_are_found_at_their_member_path() {
     use std::io::Write;

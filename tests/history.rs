@@ -410,3 +410,26 @@ fn a_key_store_committed_and_deleted_is_traced_to_the_commit_that_added_it() {
     assert_eq!(fs[0]["commit"], added.as_str());
     assert_eq!(fs[0]["in_head"], false);
 }
+
+#[test]
+fn a_secret_inside_a_committed_jar_is_traced_to_its_commit_at_its_member_path() {
+    let d = new_repo();
+    write(d.path(), "README", "hello\n");
+    commit(d.path(), "first", "2024-01-01T10:00:00Z");
+    let props = format!("a=1\ngithub.token={GH_TOKEN}\n");
+    let jar = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        ("application.properties", props.as_bytes()),
+    ]);
+    write(d.path(), "lib/app.jar", &jar);
+    let added = commit(d.path(), "add build output", "2024-01-02T11:30:00Z");
+    let (code, fs, err) = history(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    assert_eq!(fs[0]["path"], "lib/app.jar!application.properties");
+    assert_eq!(fs[0]["line"], 2);
+    assert_eq!(fs[0]["commit"], added.as_str());
+    assert_eq!(fs[0]["in_head"], true);
+    let (code, fs, _) = history(d.path(), &["--no-archives"]);
+    assert_eq!((code, fs.len()), (0, 0));
+}

@@ -365,3 +365,26 @@ fn a_staged_key_store_is_reported_and_a_staged_trust_store_is_not() {
         "a committed key store is not staged again"
     );
 }
+
+#[test]
+fn a_staged_archive_reports_only_the_secrets_its_committed_version_lacked() {
+    let d = repo_with_commit();
+    let v1 = zip_of(&[("conf/app.env", format!("T={GH_TOKEN}\n").as_bytes())]);
+    write(d.path(), "dist/bundle.zip", &v1);
+    git(d.path(), &["add", "dist"]);
+    let (code, fs, err) = staged(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(fs.len(), 1);
+    assert_eq!(fs[0]["path"], "dist/bundle.zip!conf/app.env");
+    git(d.path(), &["commit", "-q", "-m", "bundle"]);
+    let v2 = zip_of(&[
+        ("conf/app.env", format!("T={GH_TOKEN}\n").as_bytes()),
+        ("conf/extra.env", format!("U={GH_TOKEN_2}\n").as_bytes()),
+    ]);
+    write(d.path(), "dist/bundle.zip", &v2);
+    git(d.path(), &["add", "dist"]);
+    let (code, fs, _) = staged(d.path(), &[]);
+    assert_eq!(code, 1);
+    let paths: Vec<&str> = fs.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, vec!["dist/bundle.zip!conf/extra.env"]);
+}

@@ -15,10 +15,10 @@ use crate::cli::HistoryArgs;
 use crate::config::CommonConfig;
 use crate::engine::Engine;
 use crate::finding::{Finding, Occurrence, Provenance};
-use crate::scan::{Counters, Event, Scanner};
+use crate::scan::{Collect, Counters, Event, Scanner};
 use crate::source::git::blobs::{self, BlobSink, SeenSet};
 use crate::source::git::history::{self, History, Intro, Selection};
-use crate::source::{SkipReason, git, looks_binary};
+use crate::source::{Delivery, SkipReason, git, looks_binary};
 
 pub fn run(args: &HistoryArgs) -> Result<i32> {
     let path = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -64,6 +64,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             history: &h,
             max_size: cfg.max_file_size,
             binary: args.binary,
+            archives: !args.no_archives,
             results: Mutex::new(Vec::new()),
             lfs: std::sync::atomic::AtomicU64::new(0),
             progress: progress_bar(quiet, h.blobs.len() as u64),
@@ -194,6 +195,7 @@ struct Ctx<'a> {
     history: &'a History,
     max_size: u64,
     binary: bool,
+    archives: bool,
     results: Mutex<Vec<(ObjectId, Vec<Finding>)>>,
     lfs: std::sync::atomic::AtomicU64,
     progress: Option<indicatif::ProgressBar>,
@@ -213,6 +215,38 @@ impl<'a> Sink<'a> {
             scanner: Scanner::new(ctx.engine, ctx.counters, ctx.allow),
             tx,
         }
+    }
+
+    fn found(&self, id: ObjectId, findings: Vec<Finding>) {
+        if !findings.is_empty() {
+            self.ctx
+                .results
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((id, findings));
+        }
+    }
+
+    /// An archive blob: its members are scanned, and reported at `path!member`.
+    fn archive(&mut self, id: ObjectId, data: &[u8]) {
+        let label = self.label(&id);
+        let opts = Delivery {
+            binary: self.ctx.binary,
+            archives: true,
+            max_file_size: self.ctx.max_size,
+            chunk_size: crate::source::chunk::CHUNK_SIZE,
+        };
+        let mut c = Collect::new(&mut self.scanner);
+        crate::source::deliver(&label, data, &opts, &mut c);
+        let Collect {
+            findings, skipped, ..
+        } = c;
+        for (member, reason) in skipped {
+            let _ = self
+                .tx
+                .send(Event::Skipped(format!("{member} (blob {id})"), reason));
+        }
+        self.found(id, findings);
     }
 
     fn label(&self, id: &ObjectId) -> String {
@@ -245,14 +279,12 @@ impl BlobSink for Sink<'_> {
         // UTF-16 text (a byte order mark and NULs) is transcoded, not skipped as binary.
         let utf16 = crate::source::chunk::utf16_mark(data);
         if utf16.is_none() && looks_binary(data) {
-            let found = self.scanner.header_findings(&self.label(&id), data);
-            if !found.is_empty() {
-                self.ctx
-                    .results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((id, found));
+            if self.ctx.archives && crate::source::archive::kind(data).is_some() {
+                self.archive(id, data);
+                return;
             }
+            let found = self.scanner.header_findings(&self.label(&id), data);
+            self.found(id, found);
             if !self.ctx.binary {
                 let label = format!("{} (blob {id})", self.label(&id));
                 let _ = self.tx.send(Event::Skipped(label, SkipReason::Binary));
@@ -269,13 +301,7 @@ impl BlobSink for Sink<'_> {
             Some(endian) => self.scanner.utf16_findings(&label, data, endian),
             None => self.scanner.findings(&label, data),
         };
-        if !findings.is_empty() {
-            self.ctx
-                .results
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((id, findings));
-        }
+        self.found(id, findings);
     }
 
     fn error(&mut self, id: ObjectId, message: String) {

@@ -12,9 +12,9 @@ use crate::cli::{Format, StagedArgs};
 use crate::config::CommonConfig;
 use crate::engine::Engine;
 use crate::finding::Finding;
-use crate::scan::{Counters, Event, Scanner};
+use crate::scan::{Collect, Counters, Event, Scanner};
 use crate::source::git::staged::{self, StagedFile};
-use crate::source::{SkipReason, git, looks_binary};
+use crate::source::{Delivery, SkipReason, archive, git, looks_binary};
 use crate::suppress;
 
 pub fn run(args: &StagedArgs) -> Result<i32> {
@@ -57,7 +57,12 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
         .collect();
     let quiet = cfg.report.opts.quiet;
     let human = cfg.report.format == Format::Human;
-    let max_size = cfg.max_file_size;
+    let opts = Delivery {
+        binary: args.binary,
+        archives: !args.no_archives,
+        max_file_size: cfg.max_file_size,
+        chunk_size: crate::source::chunk::CHUNK_SIZE,
+    };
     let outcome = super::pipeline::collect(&cfg.report, suppressor, "file", |tx, counters| {
         if changes.submodules > 0 && cfg.report.verbose {
             eprintln!(
@@ -71,7 +76,7 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                          f: &StagedFile| {
             let label = f.path.to_str_lossy().into_owned();
             crate::trace::phase(|| format!("scanning {label}"));
-            match added_findings(repo, scanner, old_scanner, f, &label, max_size, args.binary) {
+            match added_findings(repo, scanner, old_scanner, f, &label, &opts) {
                 Ok(Outcome::Found(v)) if !v.is_empty() => {
                     let _ = tx.send(Event::Findings(v));
                 }
@@ -84,6 +89,14 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                         let _ = tx.send(Event::Findings(v));
                     }
                     let _ = tx.send(Event::Skipped(label, SkipReason::Binary));
+                }
+                Ok(Outcome::Archive(v, skipped)) => {
+                    if !v.is_empty() {
+                        let _ = tx.send(Event::Findings(v));
+                    }
+                    for (member, reason) in skipped {
+                        let _ = tx.send(Event::Skipped(member, reason));
+                    }
                 }
                 Err(e) => {
                     let _ = tx.send(Event::Error(label, format!("{e:#}")));
@@ -133,6 +146,9 @@ enum Outcome {
     Skipped(SkipReason),
     /// A binary file, not scanned: the findings of its header (a key store).
     Binary(Vec<Finding>),
+    /// An archive: the findings in its members that its `HEAD` version lacked, and the
+    /// members that were skipped.
+    Archive(Vec<Finding>, Vec<(String, SkipReason)>),
 }
 
 /// Scans the staged blob and keeps the findings on lines the commit adds whose secret
@@ -143,9 +159,9 @@ fn added_findings(
     old_scanner: &mut Scanner,
     f: &StagedFile,
     label: &str,
-    max_size: u64,
-    binary: bool,
+    opts: &Delivery,
 ) -> Result<Outcome> {
+    let (max_size, binary) = (opts.max_file_size, opts.binary);
     let header = repo
         .find_header(f.new)
         .with_context(|| format!("cannot read staged blob {}", f.new))?;
@@ -161,6 +177,23 @@ fn added_findings(
     // A binary key store's finding is the whole file: staging it, or a change to it,
     // adds it.
     let mut header = Vec::new();
+    if opts.archives && looks_binary(&new.data) && archive::kind(&new.data).is_some() {
+        let mut c = Collect::new(scanner);
+        crate::source::deliver(label, &new.data, opts, &mut c);
+        let (mut found, skipped) = (c.findings, c.skipped);
+        if let Some(old_id) = f.old
+            && !found.is_empty()
+        {
+            let old = repo
+                .find_object(old_id)
+                .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
+            let mut c = Collect::new(old_scanner);
+            crate::source::deliver(label, &old.data, opts, &mut c);
+            let before: HashSet<String> = c.findings.into_iter().map(|f| f.fingerprint).collect();
+            found.retain(|f| !before.contains(&f.fingerprint));
+        }
+        return Ok(Outcome::Archive(found, skipped));
+    }
     if looks_binary(&new.data) {
         header = scanner.header_findings(label, &new.data);
         if !binary {

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::archive::{self, Budget, Member};
-use super::chunk::{scan_stream, utf16_mark};
-use super::{Consumer, SkipReason, looks_binary};
+use super::archive;
+use super::chunk::scan_stream;
+use super::{Consumer, Delivery, SkipReason};
 
 /// How file contents are brought into memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,18 @@ pub struct FsOptions {
     pub chunk_size: usize,
     /// Open archives (zip, gzip, tar) and scan their members ([`archive`]).
     pub archives: bool,
+}
+
+impl FsOptions {
+    /// How a file read into memory is handed on.
+    pub fn delivery(&self) -> Delivery {
+        Delivery {
+            binary: self.binary,
+            archives: self.archives,
+            max_file_size: self.max_file_size,
+            chunk_size: self.chunk_size,
+        }
+    }
 }
 
 /// Walks `paths` (`-` is standard input) and hands every file to a consumer made by
@@ -214,83 +226,7 @@ fn is_archive(mut file: &File) -> io::Result<bool> {
 }
 
 fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &FsOptions, c: &mut C) {
-    deliver_at(label, data, opts, c, &Budget::new(archive::BUDGET), 0);
-}
-
-/// Hands `data` on: as text, as a binary input, or as an archive whose members are
-/// delivered in turn (`depth` archives deep, within `budget`).
-fn deliver_at<C: Consumer>(
-    label: &str,
-    data: &[u8],
-    opts: &FsOptions,
-    c: &mut C,
-    budget: &Budget,
-    depth: u8,
-) {
-    if looks_binary(data)
-        && opts.archives
-        && depth < archive::MAX_DEPTH
-        && let Some(kind) = archive::kind(data)
-    {
-        c.binary(label, data);
-        let result =
-            archive::members(
-                kind,
-                label,
-                data,
-                opts.max_file_size,
-                budget,
-                &mut |m| match m {
-                    Member::File(name, bytes) => {
-                        deliver_at(
-                            &format!("{label}!{name}"),
-                            bytes,
-                            opts,
-                            c,
-                            budget,
-                            depth + 1,
-                        );
-                    }
-                    Member::TooLarge(name, size) => c.skipped(
-                        &format!("{label}!{name}"),
-                        SkipReason::TooLarge {
-                            size,
-                            limit: opts.max_file_size,
-                        },
-                    ),
-                    Member::Unreadable(name, why) => {
-                        c.skipped(&format!("{label}!{name}"), SkipReason::Archive(why));
-                    }
-                },
-            );
-        match result {
-            Ok(()) => {}
-            // With --binary, what cannot be read as an archive is scanned as bytes.
-            Err(_) if opts.binary => c.input(label, data),
-            Err(why) => c.skipped(label, SkipReason::Archive(why)),
-        }
-        return;
-    }
-    if utf16_mark(data).is_some() {
-        // Transcoded (and judged binary or not) as text; reading a slice cannot fail.
-        let _ = scan_stream(
-            data,
-            label,
-            opts.chunk_size,
-            opts.binary,
-            c,
-            &mut Vec::new(),
-        );
-    } else if looks_binary(data) {
-        c.binary(label, data);
-        if opts.binary {
-            c.input(label, data);
-        } else {
-            c.skipped(label, SkipReason::Binary);
-        }
-    } else {
-        c.input(label, data);
-    }
+    super::deliver(label, data, &opts.delivery(), c);
 }
 
 fn read_stdin<C: Consumer>(opts: &FsOptions, c: &mut C) {

@@ -130,6 +130,99 @@ pub trait Consumer {
     fn error(&mut self, label: &str, message: String);
 }
 
+/// How an input held in memory is handed to a consumer (see [`deliver`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    /// Scan binary inputs as bytes too (their header is checked either way).
+    pub binary: bool,
+    /// Open archives and deliver their members ([`archive`]).
+    pub archives: bool,
+    /// Archive members larger than this are skipped.
+    pub max_file_size: u64,
+    /// UTF-16 text is transcoded in chunks of this size.
+    pub chunk_size: usize,
+}
+
+/// Hands an input held in memory to `c`: UTF-16 text transcoded, binary input to
+/// [`Consumer::binary`] (then skipped, or scanned as bytes with `binary`), archives
+/// opened and their members delivered in turn (labelled `label!member`), other input
+/// as text.
+pub fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &Delivery, c: &mut C) {
+    deliver_at(
+        label,
+        data,
+        opts,
+        c,
+        &archive::Budget::new(archive::BUDGET),
+        0,
+    );
+}
+
+fn deliver_at<C: Consumer>(
+    label: &str,
+    data: &[u8],
+    opts: &Delivery,
+    c: &mut C,
+    budget: &archive::Budget,
+    depth: u8,
+) {
+    if chunk::utf16_mark(data).is_some() {
+        // Transcoded (and judged binary or not) as text; reading a slice cannot fail.
+        let _ = chunk::scan_stream(
+            data,
+            label,
+            opts.chunk_size,
+            opts.binary,
+            c,
+            &mut Vec::new(),
+        );
+        return;
+    }
+    if !looks_binary(data) {
+        c.input(label, data);
+        return;
+    }
+    c.binary(label, data);
+    let kind = archive::kind(data).filter(|_| opts.archives && depth < archive::MAX_DEPTH);
+    let Some(kind) = kind else {
+        if opts.binary {
+            c.input(label, data);
+        } else {
+            c.skipped(label, SkipReason::Binary);
+        }
+        return;
+    };
+    let member = |name: &str| format!("{label}!{name}");
+    let result = archive::members(
+        kind,
+        label,
+        data,
+        opts.max_file_size,
+        budget,
+        &mut |m| match m {
+            archive::Member::File(name, bytes) => {
+                deliver_at(&member(name), bytes, opts, c, budget, depth + 1);
+            }
+            archive::Member::TooLarge(name, size) => c.skipped(
+                &member(name),
+                SkipReason::TooLarge {
+                    size,
+                    limit: opts.max_file_size,
+                },
+            ),
+            archive::Member::Unreadable(name, why) => {
+                c.skipped(&member(name), SkipReason::Archive(why));
+            }
+        },
+    );
+    match result {
+        Ok(()) => {}
+        // With --binary, what cannot be read as an archive is scanned as bytes.
+        Err(_) if opts.binary => c.input(label, data),
+        Err(why) => c.skipped(label, SkipReason::Archive(why)),
+    }
+}
+
 /// The first bytes inspected to decide whether an input is binary.
 pub const BINARY_SNIFF_LEN: usize = 8192;
 
