@@ -21,6 +21,9 @@ pub enum Event {
     /// The findings of one input, sorted by position.
     Findings(Vec<Finding>),
     Skipped(String, SkipReason),
+    /// Several skipped inputs at once (a worker batches them: an archive can hold
+    /// thousands of binary members, and one message each would cost a wake-up each).
+    SkippedBatch(Vec<(String, SkipReason)>),
     Error(String, String),
 }
 
@@ -214,7 +217,18 @@ impl Consumer for Collect<'_, '_> {
 pub struct Worker<'a> {
     scanner: Scanner<'a>,
     tx: Sender<Event>,
+    /// Skipped inputs not yet sent (see [`Event::SkippedBatch`]).
+    skipped: Vec<(String, SkipReason)>,
 }
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        self.flush_skipped();
+    }
+}
+
+/// Skipped inputs a worker holds before sending them together.
+const SKIPPED_BATCH: usize = 256;
 
 impl<'a> Worker<'a> {
     pub fn new(
@@ -226,6 +240,14 @@ impl<'a> Worker<'a> {
         Worker {
             scanner: Scanner::new(engine, counters, allow),
             tx,
+            skipped: Vec::new(),
+        }
+    }
+
+    fn flush_skipped(&mut self) {
+        if !self.skipped.is_empty() {
+            let batch = std::mem::take(&mut self.skipped);
+            self.send(Event::SkippedBatch(batch));
         }
     }
 
@@ -252,7 +274,10 @@ impl Consumer for Worker<'_> {
     }
 
     fn skipped(&mut self, label: &str, reason: SkipReason) {
-        self.send(Event::Skipped(label.to_string(), reason));
+        self.skipped.push((label.to_string(), reason));
+        if self.skipped.len() >= SKIPPED_BATCH {
+            self.flush_skipped();
+        }
     }
 
     fn error(&mut self, label: &str, message: String) {
@@ -320,6 +345,27 @@ impl Collector {
         }
     }
 
+    /// Counts a skipped input, and lists it when asked to (or when it is loud).
+    fn skipped(&self, summary: &mut Summary, label: &str, reason: &SkipReason) {
+        let loud = match reason {
+            SkipReason::Binary => {
+                summary.skipped_binary += 1;
+                false
+            }
+            SkipReason::TooLarge { .. } => {
+                summary.skipped_too_large += 1;
+                true
+            }
+            SkipReason::Symlink | SkipReason::Special | SkipReason::Archive(_) => {
+                summary.skipped_other += 1;
+                false
+            }
+        };
+        if (loud && !self.quiet) || self.verbose {
+            let _ = writeln!(io::stderr().lock(), "ferret: skipped {label}: {reason}");
+        }
+    }
+
     /// Drains `rx` until every sender is gone, then finishes the report.
     pub fn run(
         mut self,
@@ -368,22 +414,11 @@ impl Collector {
                     }
                 }
                 Event::Skipped(label, reason) => {
-                    let loud = match reason {
-                        SkipReason::Binary => {
-                            summary.skipped_binary += 1;
-                            false
-                        }
-                        SkipReason::TooLarge { .. } => {
-                            summary.skipped_too_large += 1;
-                            true
-                        }
-                        SkipReason::Symlink | SkipReason::Special | SkipReason::Archive(_) => {
-                            summary.skipped_other += 1;
-                            false
-                        }
-                    };
-                    if (loud && !self.quiet) || self.verbose {
-                        let _ = writeln!(stderr.lock(), "ferret: skipped {label}: {reason}");
+                    self.skipped(&mut summary, &label, &reason);
+                }
+                Event::SkippedBatch(batch) => {
+                    for (label, reason) in &batch {
+                        self.skipped(&mut summary, label, reason);
                     }
                 }
                 Event::Error(label, message) => {
