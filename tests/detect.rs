@@ -523,3 +523,42 @@ fn zip_bombs_and_unreadable_members_are_reported_and_the_scan_goes_on() {
     );
     assert_eq!(v["summary"]["skipped_other"], 2, "{err}");
 }
+
+#[test]
+fn an_archive_over_the_size_limit_is_opened_and_its_members_are_bounded_by_it() {
+    let d = dir();
+    // Incompressible filler keeps the archive itself over the 4 KB limit.
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let noise: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let z = zip_of(&[
+        ("assets/blob.bin", &noise),
+        ("conf/app.env", format!("T={GH_TOKEN}\n").as_bytes()),
+    ]);
+    assert!(z.len() > 16_000);
+    write(d.path(), "dist.zip", &z);
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "-f", "json", "--max-file-size", "4KB"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["dist.zip!conf/app.env"]);
+    assert_eq!(v["summary"]["skipped_too_large"], 1);
+    assert!(
+        stderr(&o).contains("dist.zip!assets/blob.bin"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -265,6 +265,14 @@ impl BlobSink for Sink<'_> {
             p.inc(1);
         }
         let size = data.len() as u64;
+        let archive = self.ctx.archives
+            && size <= crate::source::archive::MAX_ARCHIVE_SIZE
+            && looks_binary(data)
+            && crate::source::archive::kind(data).is_some();
+        if archive {
+            self.archive(id, data);
+            return;
+        }
         if size > self.ctx.max_size {
             let label = format!("{} (blob {id})", self.label(&id));
             let _ = self.tx.send(Event::Skipped(
@@ -279,10 +287,6 @@ impl BlobSink for Sink<'_> {
         // UTF-16 text (a byte order mark and NULs) is transcoded, not skipped as binary.
         let utf16 = crate::source::chunk::utf16_mark(data);
         if utf16.is_none() && looks_binary(data) {
-            if self.ctx.archives && crate::source::archive::kind(data).is_some() {
-                self.archive(id, data);
-                return;
-            }
             let found = self.scanner.header_findings(&self.label(&id), data);
             self.found(id, found);
             if !self.ctx.binary {

@@ -165,9 +165,15 @@ fn added_findings(
     let header = repo
         .find_header(f.new)
         .with_context(|| format!("cannot read staged blob {}", f.new))?;
-    if header.size() > max_size {
+    let blob_size = header.size();
+    let size_limit = if opts.archives {
+        max_size.max(archive::MAX_ARCHIVE_SIZE)
+    } else {
+        max_size
+    };
+    if blob_size > size_limit {
         return Ok(Outcome::Skipped(SkipReason::TooLarge {
-            size: header.size(),
+            size: blob_size,
             limit: max_size,
         }));
     }
@@ -177,7 +183,14 @@ fn added_findings(
     // A binary key store's finding is the whole file: staging it, or a change to it,
     // adds it.
     let mut header = Vec::new();
-    if opts.archives && looks_binary(&new.data) && archive::kind(&new.data).is_some() {
+    let is_archive = looks_binary(&new.data) && archive::kind(&new.data).is_some();
+    if blob_size > max_size && !(opts.archives && is_archive) {
+        return Ok(Outcome::Skipped(SkipReason::TooLarge {
+            size: blob_size,
+            limit: max_size,
+        }));
+    }
+    if opts.archives && is_archive {
         let mut c = Collect::new(scanner);
         crate::source::deliver(label, &new.data, opts, &mut c);
         let (mut found, skipped) = (c.findings, c.skipped);

@@ -12,6 +12,10 @@ use std::io::{self, Read};
 pub const MAX_DEPTH: u8 = 3;
 /// Decompressed bytes read from one archive, its nested archives included.
 pub const BUDGET: u64 = 256 * 1024 * 1024;
+/// Archives up to this size are opened whatever the size limit (`--max-file-size`
+/// bounds what is scanned as one text, and each member is bounded by it): a 70 MB
+/// fat jar is read, a disk image is not.
+pub const MAX_ARCHIVE_SIZE: u64 = 512 * 1024 * 1024;
 
 /// An archive format, told by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -159,6 +159,15 @@ pub fn scan_file<C: Consumer>(
         return Ok(());
     }
     let size = meta.len();
+    let big = size > opts.max_file_size || size > opts.chunk_size as u64;
+    if big && opts.archives && size <= archive::MAX_ARCHIVE_SIZE && is_archive(&file)? {
+        // An archive is opened whole rather than streamed, and up to its own limit:
+        // its members are each bounded by the size limit.
+        let mut whole = Vec::new();
+        (&file).take(size).read_to_end(&mut whole)?;
+        deliver(label, &whole, opts, c);
+        return Ok(());
+    }
     if size > opts.max_file_size {
         c.skipped(
             label,
@@ -167,13 +176,6 @@ pub fn scan_file<C: Consumer>(
                 limit: opts.max_file_size,
             },
         );
-        return Ok(());
-    }
-    if size > opts.chunk_size as u64 && opts.archives && is_archive(&file)? {
-        // An archive is opened whole (within the size limit) rather than streamed.
-        buf.clear();
-        (&file).take(size).read_to_end(buf)?;
-        deliver(label, buf, opts, c);
         return Ok(());
     }
     if size > opts.chunk_size as u64 {
