@@ -146,7 +146,7 @@ pub fn build(
         out.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            confidence: crate::engine::filter::confidence(rule, secret_bytes),
+            confidence: crate::engine::filter::confidence(rule, secret_bytes, &data[m.end..]),
             path: path.to_string(),
             line,
             column,

@@ -562,3 +562,31 @@ fn an_archive_over_the_size_limit_is_opened_and_its_members_are_bounded_by_it() 
         stderr(&o)
     );
 }
+
+#[test]
+fn uri_credentials_for_documentation_domains_are_low_confidence() {
+    let d = dir();
+    write(
+        d.path(),
+        "docs/connect.md",
+        "Use mongodb://app:Zq8vL2mK9xT4@db0.example.com:27017/app or\n\
+         mongodb://app:Wb3nR7pQ2sLx@db.corp.internal:27017/app\n",
+    );
+    let lines = |extra: &[&str]| {
+        let mut args = vec!["scan", "."];
+        args.extend_from_slice(extra);
+        let (_, v, _) = json_report(d.path(), &args);
+        let mut l: Vec<u64> = findings(&v)
+            .iter()
+            .map(|f| f["line"].as_u64().unwrap())
+            .collect();
+        l.sort();
+        l
+    };
+    assert_eq!(
+        lines(&[]),
+        vec![2],
+        "example.com is for documentation (RFC 2606)"
+    );
+    assert_eq!(lines(&["--confidence", "low"]), vec![1, 2]);
+}

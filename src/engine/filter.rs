@@ -61,17 +61,52 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     Some(e)
 }
 
+/// True when `after` (the text after a secret) is `@` and a host of a domain reserved
+/// for documentation (RFC 2606: `example.com`, `example.net`, `example.org` and their
+/// subdomains, the `.example` and `.invalid` top-level domains): a credential in a URI
+/// to such a host was written for an example.
+fn at_example_host(after: &[u8]) -> bool {
+    let Some(rest) = after.strip_prefix(b"@") else {
+        return false;
+    };
+    let end = rest
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')))
+        .unwrap_or(rest.len());
+    let host = rest[..end].to_ascii_lowercase();
+    let host = host.strip_suffix(b".").unwrap_or(&host);
+    [
+        "example.com",
+        "example.net",
+        "example.org",
+        "example",
+        "invalid",
+    ]
+    .iter()
+    .any(|d| {
+        host == d.as_bytes()
+            || (host.len() > d.len()
+                && host.ends_with(d.as_bytes())
+                && host[host.len() - d.len() - 1] == b'.')
+    })
+}
+
 /// Words that mark a value as possibly made up for documentation or tests. A generic
 /// value holding "example" is dropped; a value in a provider's exact token format is
 /// still reported, at low confidence: real tokens do get pasted into examples and
 /// fixtures, and the format alone says the string is worth a look.
 const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
 
-/// The confidence of a finding of `rule` on `secret`: the rule's own, lowered to
-/// `low` for a value that looks made up for an example, and for a UUID caught by a
-/// generic rule (UUIDs are mostly identifiers: request, tenant and client ids).
-pub fn confidence(rule: &Rule, secret: &[u8]) -> Confidence {
-    if looks_like_example(secret) || (rule.generic && is_uuid(secret)) {
+/// The confidence of a finding of `rule` on `secret` (followed in the input by
+/// `after`): the rule's own, lowered to `low` for a value that looks made up for an
+/// example, for a UUID caught by a generic rule (UUIDs are mostly identifiers:
+/// request, tenant and client ids), and for a free-form credential in a URI to a
+/// documentation domain ([`at_example_host`]).
+pub fn confidence(rule: &Rule, secret: &[u8], after: &[u8]) -> Confidence {
+    if looks_like_example(secret)
+        || (rule.generic && is_uuid(secret))
+        || (rule.free_form && at_example_host(after))
+    {
         Confidence::Low
     } else {
         rule.confidence
@@ -492,6 +527,18 @@ mod tests {
         assert!(is_placeholder(b"mF_9.B5f-4.1JqM"));
         assert!(is_placeholder(b"czZCaGRSa3F0MzpnWDFmQmF0M2JW"));
         assert!(is_placeholder(b"2YotnFZFEjr1zCsicMWpAA"));
+    }
+
+    #[test]
+    fn credentials_for_documentation_domains_are_examples() {
+        assert!(at_example_host(b"@example.com/path"));
+        assert!(at_example_host(b"@db.Example.ORG:5432/app"));
+        assert!(at_example_host(b"@host.example"));
+        assert!(at_example_host(b"@smtp.example.net."));
+        assert!(!at_example_host(b"@myexample.com/"));
+        assert!(!at_example_host(b"@example.com.evil.io/"));
+        assert!(!at_example_host(b"@db.internal:5432"));
+        assert!(!at_example_host(b"example.com"));
     }
 
     #[test]
