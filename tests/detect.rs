@@ -564,13 +564,14 @@ fn an_archive_over_the_size_limit_is_opened_and_its_members_are_bounded_by_it() 
 }
 
 #[test]
-fn uri_credentials_for_documentation_domains_are_low_confidence() {
+fn uri_credentials_for_documentation_domains_and_leetspeak_stand_ins_are_low_confidence() {
     let d = dir();
     write(
         d.path(),
         "docs/connect.md",
         "Use mongodb://app:Zq8vL2mK9xT4@db0.example.com:27017/app or\n\
-         mongodb://app:Wb3nR7pQ2sLx@db.corp.internal:27017/app\n",
+         mongodb://app:Wb3nR7pQ2sLx@db.corp.internal:27017/app\n\
+         db_password = \"P@ssw0rd\"\n",
     );
     let lines = |extra: &[&str]| {
         let mut args = vec!["scan", "."];
@@ -588,5 +589,5 @@ fn uri_credentials_for_documentation_domains_are_low_confidence() {
         vec![2],
         "example.com is for documentation (RFC 2606)"
     );
-    assert_eq!(lines(&["--confidence", "low"]), vec![1, 2]);
+    assert_eq!(lines(&["--confidence", "low"]), vec![1, 2, 3]);
 }

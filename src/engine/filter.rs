@@ -101,11 +101,12 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
 /// `after`): the rule's own, lowered to `low` for a value that looks made up for an
 /// example, for a UUID caught by a generic rule (UUIDs are mostly identifiers:
 /// request, tenant and client ids), and for a free-form credential in a URI to a
-/// documentation domain ([`at_example_host`]).
+/// documentation domain ([`at_example_host`]) or spelt as a stand-in word in
+/// leetspeak ([`is_leet_stand_in`]).
 pub fn confidence(rule: &Rule, secret: &[u8], after: &[u8]) -> Confidence {
     if looks_like_example(secret)
         || (rule.generic && is_uuid(secret))
-        || (rule.free_form && at_example_host(after))
+        || (rule.free_form && (at_example_host(after) || is_leet_stand_in(secret)))
     {
         Confidence::Low
     } else {
@@ -319,12 +320,7 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
     // An unquoted value that ends a call's argument list (`password=args.pw)`).
-    let core = if quoted {
-        v
-    } else {
-        let trimmed = v.len() - v.iter().rev().take_while(|b| b")],;".contains(b)).count();
-        &v[..trimmed]
-    };
+    let core = if quoted { v } else { trim_unquoted_end(v) };
     if is_property_path(core)
         || names_a_secret(core)
         || is_resource_path(core)
@@ -355,6 +351,49 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     true
+}
+
+/// An unquoted value without what ends it in prose or code: a call's closing `)`,
+/// `]`, `,`, `;`, a full stop, and typographic closing quotes (`‘--password=PASSWORD’`
+/// in a manual).
+fn trim_unquoted_end(mut v: &[u8]) -> &[u8] {
+    loop {
+        if let Some(rest) = v.strip_suffix("\u{2019}".as_bytes()) {
+            v = rest;
+        } else if let Some(rest) = v.strip_suffix("\u{201d}".as_bytes()) {
+            v = rest;
+        } else if let Some(rest) = v.strip_suffix("\u{bb}".as_bytes()) {
+            v = rest;
+        } else if let [rest @ .., b')' | b']' | b',' | b';' | b'.'] = v {
+            v = rest;
+        } else {
+            return v;
+        }
+    }
+}
+
+/// True for a leetspeak spelling of a word that stands in for a secret (`p4ssw0rd`,
+/// `P@ssw0rd`, `secr3t`, `s3cr3t`, `t0k3n`): most often a manual's example, though
+/// also a weak password some real database has.
+fn is_leet_stand_in(v: &[u8]) -> bool {
+    if v.len() > 16 || !v.iter().any(|b| b"43@0$57".contains(b)) {
+        return false;
+    }
+    let plain: Vec<u8> = v
+        .iter()
+        .map(|b| match b {
+            b'4' | b'@' => b'a',
+            b'3' => b'e',
+            b'0' => b'o',
+            b'$' | b'5' => b's',
+            b'7' => b't',
+            b => b.to_ascii_lowercase(),
+        })
+        .collect();
+    one_of(
+        &plain,
+        &["password", "passwd", "pass", "secret", "token", "admin"],
+    )
 }
 
 /// True when `part` reads as a word of a name rather than random text: letters (camel
@@ -460,6 +499,11 @@ fn is_type_name(v: &[u8]) -> bool {
 /// A reference to where a secret is stored: an ARN, or a lowercase resource path with
 /// two or more slashes (`projects/p/secrets/db/versions/1`, `secret/data/app`).
 fn is_resource_path(v: &[u8]) -> bool {
+    // A manual page escapes its hyphens (`projects/my\\-project/secrets/...`).
+    if v.contains(&b'\\') {
+        let plain: Vec<u8> = v.iter().copied().filter(|&b| b != b'\\').collect();
+        return is_resource_path(&plain);
+    }
     v.starts_with(b"arn:")
         || (v.iter().filter(|&&b| b == b'/').count() >= 2
             && v.iter().all(|b| {
@@ -527,6 +571,26 @@ mod tests {
         assert!(is_placeholder(b"mF_9.B5f-4.1JqM"));
         assert!(is_placeholder(b"czZCaGRSa3F0MzpnWDFmQmF0M2JW"));
         assert!(is_placeholder(b"2YotnFZFEjr1zCsicMWpAA"));
+    }
+
+    #[test]
+    fn manual_page_values_are_not_secrets() {
+        let ok = |line: &str| {
+            let at = line.find('=').unwrap() + 1;
+            generic_value_ok(line.as_bytes(), at, line.len())
+        };
+        assert!(!ok("\u{2018}--password=PASSWORD\u{2019}"));
+        assert!(!ok("equivalent to \u{2018}--http-password=STRING\u{2019}."));
+        assert!(!ok(
+            "--secret=projects/my\\-project/secrets/my\\-secret/versions/2"
+        ));
+        assert!(ok("--password=Zq8vL2mK9xT4\u{2019}"));
+        assert!(is_leet_stand_in(b"p4ssw0rd"));
+        assert!(is_leet_stand_in(b"P@ssw0rd"));
+        assert!(is_leet_stand_in(b"secr3t"));
+        assert!(!is_leet_stand_in(b"password"));
+        assert!(!is_leet_stand_in(b"p4ssw0rd-for-prod-db"));
+        assert!(!is_leet_stand_in(b"Zq8vL2mK9xT4"));
     }
 
     #[test]
