@@ -127,6 +127,10 @@ pub fn build(
             (line + newlines, 1 + char_len(&span[last_nl + 1..]))
         };
         let secret_bytes = m.secret(data);
+        let after = match &m.decoded {
+            Some(d) => &d.after[..],
+            None => &data[m.end..],
+        };
         let context = if full_line.len() <= CONTEXT_MAX {
             String::from_utf8_lossy(full_line)
                 .trim_end_matches('\r')
@@ -146,7 +150,7 @@ pub fn build(
         out.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            confidence: crate::engine::filter::confidence(rule, secret_bytes, &data[m.end..]),
+            confidence: crate::engine::filter::confidence(rule, secret_bytes, after),
             path: path.to_string(),
             line,
             column,

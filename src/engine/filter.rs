@@ -318,7 +318,19 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if v.iter().any(|b| b"([]{}".contains(b)) || v.starts_with(b"$") || v.starts_with(b"%") {
         return false;
     }
+    // Alternatives spelt out in documentation (`force_pass: true/false`).
+    if v.contains(&b'/')
+        && v.split(|&b| b == b'/')
+            .all(|w| one_of(w, NON_SECRET_VALUES))
+    {
+        return false;
+    }
     let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
+    // A command substitution (`` pwd = `/usr/bin/fullpath -t` ``); inside quotes a
+    // backquote is part of the password.
+    if !quoted && v.starts_with(b"`") {
+        return false;
+    }
     // An unquoted value that ends a call's argument list (`password=args.pw)`).
     let core = if quoted { v } else { trim_unquoted_end(v) };
     if is_property_path(core)
@@ -575,8 +587,10 @@ mod tests {
 
     #[test]
     fn manual_page_values_are_not_secrets() {
+        // The value: after the first `=` or `:` and any spaces, to the end of the line.
         let ok = |line: &str| {
-            let at = line.find('=').unwrap() + 1;
+            let at = line.find(['=', ':']).unwrap() + 1;
+            let at = at + line[at..].len() - line[at..].trim_start().len();
             generic_value_ok(line.as_bytes(), at, line.len())
         };
         assert!(!ok("\u{2018}--password=PASSWORD\u{2019}"));
@@ -585,6 +599,10 @@ mod tests {
             "--secret=projects/my\\-project/secrets/my\\-secret/versions/2"
         ));
         assert!(ok("--password=Zq8vL2mK9xT4\u{2019}"));
+        assert!(!ok("force_pass: true/false"));
+        assert!(!ok("my $pwd = `/usr/bin/fullpath -t`;"));
+        let quoted = b"password = '`123QWERasdf'";
+        assert!(generic_value_ok(quoted, 12, quoted.len() - 1));
         assert!(is_leet_stand_in(b"p4ssw0rd"));
         assert!(is_leet_stand_in(b"P@ssw0rd"));
         assert!(is_leet_stand_in(b"secr3t"));

@@ -46,7 +46,13 @@ pub struct Decoded {
     pub encodings: Vec<decode::Encoding>,
     /// The secret as decoded.
     pub secret: Vec<u8>,
+    /// Up to [`DECODED_AFTER`] bytes of the decoded text that follow the secret (what
+    /// the input holds after the encoded span says little about it).
+    pub after: Vec<u8>,
 }
+
+/// How much decoded text after a decoded secret is kept for judging it.
+pub const DECODED_AFTER: usize = 64;
 
 impl Match {
     /// The secret's bytes: from the input, or decoded.
@@ -294,19 +300,29 @@ impl Engine {
                     continue;
                 }
                 let mut encodings = vec![span.encoding];
-                let secret = match m.decoded {
+                let (secret, after) = match m.decoded {
                     Some(d) => {
                         encodings.extend(d.encodings);
-                        d.secret
+                        (d.secret, d.after)
                     }
-                    None => view[m.start..m.end].to_vec(),
+                    None => {
+                        let tail = &view[m.end..];
+                        (
+                            view[m.start..m.end].to_vec(),
+                            tail[..tail.len().min(DECODED_AFTER)].to_vec(),
+                        )
+                    }
                 };
                 out.push(Match {
                     rule: m.rule,
                     start: span.start,
                     end: span.end,
                     entropy: m.entropy,
-                    decoded: Some(Box::new(Decoded { encodings, secret })),
+                    decoded: Some(Box::new(Decoded {
+                        encodings,
+                        secret,
+                        after,
+                    })),
                 });
             }
         }
