@@ -15,7 +15,11 @@ pub const BUDGET: u64 = 256 * 1024 * 1024;
 /// Archives up to this size are opened whatever the size limit (`--max-file-size`
 /// bounds what is scanned as one text, and each member is bounded by it): a 70 MB
 /// fat jar is read, a disk image is not.
-pub const MAX_ARCHIVE_SIZE: u64 = 512 * 1024 * 1024;
+pub const MAX_ARCHIVE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Entries a zip may list. Its central directory is read whole, so this bounds the
+/// memory one archive takes (a fat jar lists some 30,000).
+pub const MAX_ENTRIES: u64 = 200_000;
 
 /// An archive format, told by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +143,21 @@ fn zip_members(
     budget: &Budget,
     each: &mut dyn FnMut(Member<'_>),
 ) -> Result<(), String> {
+    zip_members_within(data, max_size, budget, MAX_ENTRIES, each)
+}
+
+fn zip_members_within(
+    data: &[u8],
+    max_size: u64,
+    budget: &Budget,
+    max_entries: u64,
+    each: &mut dyn FnMut(Member<'_>),
+) -> Result<(), String> {
+    if let Some(n) = zip_entry_count(data).filter(|&n| n > max_entries) {
+        return Err(format!(
+            "lists {n} entries, over the limit of {max_entries}"
+        ));
+    }
     let mut zip =
         zip::ZipArchive::new(io::Cursor::new(data)).map_err(|e| format!("corrupt zip: {e}"))?;
     let mut out = Vec::new();
@@ -177,6 +196,30 @@ fn zip_members(
         each(Member::File(&name, &out));
     }
     Ok(())
+}
+
+/// The number of entries a zip's end-of-central-directory record (or its zip64
+/// record) declares; the zip reader reads no more than that many.
+fn zip_entry_count(data: &[u8]) -> Option<u64> {
+    // The record is 22 bytes, followed by a comment of at most 65,535.
+    let from = data.len().saturating_sub(22 + 65_535);
+    let at = from + memchr::memmem::rfind(&data[from..], b"PK\x05\x06")?;
+    let eocd = data.get(at..at + 22)?;
+    let count = u64::from(u16::from_le_bytes([eocd[10], eocd[11]]));
+    if count != 0xFFFF {
+        return Some(count);
+    }
+    // Zip64: a locator just before the record points at the zip64 record.
+    let locator = data.get(at.checked_sub(20)?..at)?;
+    if !locator.starts_with(b"PK\x06\x07") {
+        return Some(count);
+    }
+    let offset = usize::try_from(u64::from_le_bytes(locator[8..16].try_into().ok()?)).ok()?;
+    let record = data.get(offset..offset.checked_add(56)?)?;
+    if !record.starts_with(b"PK\x06\x06") {
+        return Some(count);
+    }
+    Some(u64::from_le_bytes(record[32..40].try_into().ok()?))
 }
 
 fn tar_members(data: &[u8], max_size: u64, each: &mut dyn FnMut(Member<'_>)) -> Result<(), String> {
@@ -245,6 +288,17 @@ mod tests {
             seen,
             vec!["a.txt=one", "dir/b.env=two", "big:too large 100"]
         );
+    }
+
+    #[test]
+    fn a_zip_listing_too_many_entries_is_not_read() {
+        let z = zip_of(&[("a", b"1"), ("b", b"2"), ("c", b"3")]);
+        assert_eq!(zip_entry_count(&z), Some(3));
+        let mut seen = 0;
+        let r = zip_members_within(&z, 1 << 20, &Budget::new(BUDGET), 2, &mut |_| seen += 1);
+        assert_eq!(r, Err("lists 3 entries, over the limit of 2".to_string()));
+        assert_eq!(seen, 0);
+        assert_eq!(zip_entry_count(b"PK\x03\x04 no directory"), None);
     }
 
     #[test]
