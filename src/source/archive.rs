@@ -53,7 +53,7 @@ pub enum Member<'a> {
 }
 
 /// Decompressed bytes left to read; shared by an archive and the archives inside it.
-pub struct Budget(pub Cell<u64>);
+pub struct Budget(Cell<u64>);
 
 impl Budget {
     pub fn new(bytes: u64) -> Budget {
