@@ -62,9 +62,12 @@ pub fn run(args: &HistoryArgs) -> Result<i32> {
             engine: &engine,
             counters,
             history: &h,
-            max_size: cfg.max_file_size,
-            binary: args.binary,
-            archives: !args.no_archives,
+            delivery: Delivery {
+                binary: args.binary,
+                archives: !args.no_archives,
+                max_file_size: cfg.max_file_size,
+                chunk_size: crate::source::chunk::CHUNK_SIZE,
+            },
             results: Mutex::new(Vec::new()),
             lfs: std::sync::atomic::AtomicU64::new(0),
             progress: progress_bar(quiet, h.blobs.len() as u64),
@@ -193,9 +196,7 @@ struct Ctx<'a> {
     engine: &'a Engine,
     counters: &'a Counters,
     history: &'a History,
-    max_size: u64,
-    binary: bool,
-    archives: bool,
+    delivery: Delivery,
     results: Mutex<Vec<(ObjectId, Vec<Finding>)>>,
     lfs: std::sync::atomic::AtomicU64,
     progress: Option<indicatif::ProgressBar>,
@@ -230,14 +231,8 @@ impl<'a> Sink<'a> {
     /// An archive blob: its members are scanned, and reported at `path!member`.
     fn archive(&mut self, id: ObjectId, data: &[u8]) {
         let label = self.label(&id);
-        let opts = Delivery {
-            binary: self.ctx.binary,
-            archives: true,
-            max_file_size: self.ctx.max_size,
-            chunk_size: crate::source::chunk::CHUNK_SIZE,
-        };
         let mut c = Collect::new(&mut self.scanner);
-        crate::source::deliver(&label, data, &opts, &mut c);
+        crate::source::deliver(&label, data, &self.ctx.delivery, &mut c);
         let Collect {
             findings, skipped, ..
         } = c;
@@ -265,21 +260,22 @@ impl BlobSink for Sink<'_> {
             p.inc(1);
         }
         let size = data.len() as u64;
-        let archive = self.ctx.archives
+        // The magic bytes first: a few comparisons turn most blobs away.
+        let archive = self.ctx.delivery.archives
             && size <= crate::source::archive::MAX_ARCHIVE_SIZE
-            && looks_binary(data)
-            && crate::source::archive::kind(data).is_some();
+            && crate::source::archive::kind(data).is_some()
+            && looks_binary(data);
         if archive {
             self.archive(id, data);
             return;
         }
-        if size > self.ctx.max_size {
+        if size > self.ctx.delivery.max_file_size {
             let label = format!("{} (blob {id})", self.label(&id));
             let _ = self.tx.send(Event::Skipped(
                 label,
                 SkipReason::TooLarge {
                     size,
-                    limit: self.ctx.max_size,
+                    limit: self.ctx.delivery.max_file_size,
                 },
             ));
             return;
@@ -289,7 +285,7 @@ impl BlobSink for Sink<'_> {
         if utf16.is_none() && looks_binary(data) {
             let found = self.scanner.header_findings(&self.label(&id), data);
             self.found(id, found);
-            if !self.ctx.binary {
+            if !self.ctx.delivery.binary {
                 let label = format!("{} (blob {id})", self.label(&id));
                 let _ = self.tx.send(Event::Skipped(label, SkipReason::Binary));
                 return;

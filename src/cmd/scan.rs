@@ -8,6 +8,7 @@ use crate::cli::{IoMode, ScanArgs};
 use crate::config::CommonConfig;
 use crate::engine::Engine;
 use crate::scan::Worker;
+use crate::source::Delivery;
 use crate::source::fs::{self, FsOptions, Io};
 
 pub fn run(args: &ScanArgs) -> Result<i32> {
@@ -29,15 +30,17 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         .collect();
     let opts = FsOptions {
         no_ignore: args.no_ignore,
-        max_file_size: cfg.max_file_size,
-        binary: args.binary,
         threads: cfg.threads,
         io: match args.io {
             IoMode::Read => Io::Read,
             IoMode::Mmap => Io::Mmap,
         },
-        chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
-        archives: !args.no_archives,
+        delivery: Delivery {
+            binary: args.binary,
+            archives: !args.no_archives,
+            max_file_size: cfg.max_file_size,
+            chunk_size: usize::try_from(args.chunk_size).unwrap_or(usize::MAX),
+        },
     };
     let engine = Engine::new(std::mem::take(&mut cfg.rules))?.with_decode_depth(cfg.decode_depth);
     let allow = cfg.allow;

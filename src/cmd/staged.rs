@@ -183,7 +183,8 @@ fn added_findings(
     // A binary key store's finding is the whole file: staging it, or a change to it,
     // adds it.
     let mut header = Vec::new();
-    let is_archive = looks_binary(&new.data) && archive::kind(&new.data).is_some();
+    let binary_data = looks_binary(&new.data);
+    let is_archive = binary_data && archive::kind(&new.data).is_some();
     if blob_size > max_size && !(opts.archives && is_archive) {
         return Ok(Outcome::Skipped(SkipReason::TooLarge {
             size: blob_size,
@@ -207,7 +208,7 @@ fn added_findings(
         }
         return Ok(Outcome::Archive(found, skipped));
     }
-    if looks_binary(&new.data) {
+    if binary_data {
         header = scanner.header_findings(label, &new.data);
         if !binary {
             return Ok(Outcome::Binary(header));

@@ -118,15 +118,15 @@ pub fn scan_stream<R: Read, C: Consumer>(
         fill = Fill::Utf16 { decoder, raw };
     }
     let utf16 = matches!(fill, Fill::Utf16 { .. });
-    if !utf16 && looks_binary(buf) {
-        c.binary(label, buf);
+    if looks_binary(buf) {
+        // Transcoded UTF-16 holding NULs is not a key file: no header to check.
+        if !utf16 {
+            c.binary(label, buf);
+        }
         if !binary {
             c.skipped(label, SkipReason::Binary);
             return Ok(());
         }
-    } else if !binary && looks_binary(buf) {
-        c.skipped(label, SkipReason::Binary);
-        return Ok(());
     }
     let mut keep_from = 0;
     let mut first = true;

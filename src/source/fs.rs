@@ -30,26 +30,11 @@ pub enum Io {
 #[derive(Debug, Clone)]
 pub struct FsOptions {
     pub no_ignore: bool,
-    pub max_file_size: u64,
-    pub binary: bool,
     pub threads: usize,
     pub io: Io,
-    /// Files larger than this are scanned in chunks ([`super::chunk::CHUNK_SIZE`]).
-    pub chunk_size: usize,
-    /// Open archives (zip, gzip, tar) and scan their members ([`archive`]).
-    pub archives: bool,
-}
-
-impl FsOptions {
-    /// How a file read into memory is handed on.
-    pub fn delivery(&self) -> Delivery {
-        Delivery {
-            binary: self.binary,
-            archives: self.archives,
-            max_file_size: self.max_file_size,
-            chunk_size: self.chunk_size,
-        }
-    }
+    /// How a file read into memory is handed on: binary files, archives, the size
+    /// limit, and the chunk size above which files are streamed ([`super::chunk`]).
+    pub delivery: Delivery,
 }
 
 /// Walks `paths` (`-` is standard input) and hands every file to a consumer made by
@@ -159,8 +144,8 @@ pub fn scan_file<C: Consumer>(
         return Ok(());
     }
     let size = meta.len();
-    let big = size > opts.max_file_size || size > opts.chunk_size as u64;
-    if big && opts.archives && size <= archive::MAX_ARCHIVE_SIZE && is_archive(&file)? {
+    let big = size > opts.delivery.max_file_size || size > opts.delivery.chunk_size as u64;
+    if big && opts.delivery.archives && size <= archive::MAX_ARCHIVE_SIZE && is_archive(&file)? {
         // An archive is opened whole rather than streamed, and up to its own limit:
         // its members are each bounded by the size limit.
         let mut whole = Vec::new();
@@ -168,20 +153,27 @@ pub fn scan_file<C: Consumer>(
         deliver(label, &whole, opts, c);
         return Ok(());
     }
-    if size > opts.max_file_size {
+    if size > opts.delivery.max_file_size {
         c.skipped(
             label,
             SkipReason::TooLarge {
                 size,
-                limit: opts.max_file_size,
+                limit: opts.delivery.max_file_size,
             },
         );
         return Ok(());
     }
-    if size > opts.chunk_size as u64 {
+    if size > opts.delivery.chunk_size as u64 {
         // Read no further than the size seen at open: a growing file stays bounded,
         // and a truncated one simply ends early.
-        return scan_stream(file.take(size), label, opts.chunk_size, opts.binary, c, buf);
+        return scan_stream(
+            file.take(size),
+            label,
+            opts.delivery.chunk_size,
+            opts.delivery.binary,
+            c,
+            buf,
+        );
     }
     match opts.io {
         Io::Mmap if size > 0 => {
@@ -194,13 +186,14 @@ pub fn scan_file<C: Consumer>(
         _ => {
             buf.clear();
             // Read at most one byte past the limit: a file growing under us stays bounded.
-            file.take(opts.max_file_size + 1).read_to_end(buf)?;
-            if buf.len() as u64 > opts.max_file_size {
+            file.take(opts.delivery.max_file_size + 1)
+                .read_to_end(buf)?;
+            if buf.len() as u64 > opts.delivery.max_file_size {
                 c.skipped(
                     label,
                     SkipReason::TooLarge {
                         size: buf.len() as u64,
-                        limit: opts.max_file_size,
+                        limit: opts.delivery.max_file_size,
                     },
                 );
                 return Ok(());
@@ -228,7 +221,7 @@ fn is_archive(mut file: &File) -> io::Result<bool> {
 }
 
 fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &FsOptions, c: &mut C) {
-    super::deliver(label, data, &opts.delivery(), c);
+    super::deliver(label, data, &opts.delivery, c);
 }
 
 fn read_stdin<C: Consumer>(opts: &FsOptions, c: &mut C) {
@@ -236,15 +229,15 @@ fn read_stdin<C: Consumer>(opts: &FsOptions, c: &mut C) {
     let mut buf = Vec::new();
     match io::stdin()
         .lock()
-        .take(opts.max_file_size + 1)
+        .take(opts.delivery.max_file_size + 1)
         .read_to_end(&mut buf)
     {
         Err(e) => c.error(label, format!("cannot read standard input: {e}")),
-        Ok(_) if buf.len() as u64 > opts.max_file_size => c.skipped(
+        Ok(_) if buf.len() as u64 > opts.delivery.max_file_size => c.skipped(
             label,
             SkipReason::TooLarge {
                 size: buf.len() as u64,
-                limit: opts.max_file_size,
+                limit: opts.delivery.max_file_size,
             },
         ),
         Ok(_) => deliver(label, &buf, opts, c),
