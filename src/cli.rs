@@ -167,8 +167,8 @@ pub struct CommonArgs {
     /// Print nothing but the report: no summary, no warnings
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// List every skipped input (binary, too large, unreadable archive members) on
-    /// standard error
+    /// List every skipped input (too large, special files, unreadable archive members)
+    /// on standard error
     #[arg(long, short = 'v')]
     pub verbose: bool,
     /// Configuration file [default: .ferret.toml at the scan root or repository root]
@@ -208,8 +208,9 @@ pub struct ScanArgs {
     /// Do not honour .gitignore, .ignore and .ferretignore files
     #[arg(long)]
     pub no_ignore: bool,
-    /// Scan binary files as text too (files with a NUL byte in their first 8 KiB; their
-    /// header is checked for key stores and keys either way)
+    /// Scan binary files (a NUL byte in their first 8 KiB) with every rule, as text;
+    /// by default they are scanned for private keys, key stores and provider token
+    /// formats only
     #[arg(long)]
     pub binary: bool,
     /// Do not open archives (zip, jar, whl, tar, gz…): treat them as other binary files
@@ -241,8 +242,9 @@ pub struct HistoryArgs {
     /// Also scan blobs no reference reaches (dangling objects)
     #[arg(long)]
     pub include_unreachable: bool,
-    /// Scan binary blobs as text too (a NUL byte in their first 8 KiB; their header is
-    /// checked for key stores and keys either way)
+    /// Scan binary blobs (a NUL byte in their first 8 KiB) with every rule, as text; by
+    /// default they are scanned for private keys, key stores and provider token formats
+    /// only
     #[arg(long)]
     pub binary: bool,
     /// Do not open archives (zip, jar, whl, tar, gz…): treat them as other binary blobs
@@ -254,8 +256,9 @@ pub struct HistoryArgs {
 pub struct StagedArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Scan binary files as text too (a NUL byte in their first 8 KiB; their header is
-    /// checked for key stores and keys either way)
+    /// Scan binary files (a NUL byte in their first 8 KiB) with every rule, as text; by
+    /// default they are scanned for private keys, key stores and provider token formats
+    /// only
     #[arg(long)]
     pub binary: bool,
     /// Do not open archives (zip, jar, whl, tar, gz…): treat them as other binary files

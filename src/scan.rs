@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::engine::{Engine, Match, Scratch};
 use crate::finding::{self, Finding};
-use crate::report::{Reporter, Summary};
+use crate::report::{Reporter, Summary, printable};
 use crate::rules::Confidence;
 use crate::source::{Chunk, Consumer, Position, SkipReason, utf16};
 use crate::suppress::Suppressor;
@@ -32,6 +32,8 @@ pub enum Event {
 pub struct Counters {
     pub scanned: AtomicU64,
     pub bytes: AtomicU64,
+    /// Binary inputs scanned for provider token formats only (a part of `scanned`).
+    pub binary: AtomicU64,
 }
 
 /// Findings are built and handed on in batches of at most this many, so that an input
@@ -65,8 +67,16 @@ impl<'a> Scanner<'a> {
         out
     }
 
+    /// Like [`Scanner::findings`], for a binary input scanned without `--binary`:
+    /// provider token formats and private keys only (see [`Engine::find_binary`]).
+    pub fn binary_findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.chunk_findings(label, &Chunk::whole_binary(data), |f| out.extend(f));
+        out
+    }
+
     /// The findings of the file-header rules (binary key stores and keys) on a binary
-    /// input, which is otherwise not scanned. The input is not counted as scanned.
+    /// input. The input is not counted as scanned (its scan counts it).
     pub fn header_findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
         if !self.engine.has_header_rules() {
             return Vec::new();
@@ -99,6 +109,7 @@ impl<'a> Scanner<'a> {
             utf16: true,
             first: true,
             input_bytes: data.len() as u64,
+            binary: false,
         };
         let mut out = Vec::new();
         self.chunk_findings(label, &chunk, |f| out.extend(f));
@@ -117,13 +128,21 @@ impl<'a> Scanner<'a> {
     ) {
         if chunk.first {
             self.counters.scanned.fetch_add(1, Ordering::Relaxed);
+            if chunk.binary {
+                self.counters.binary.fetch_add(1, Ordering::Relaxed);
+            }
         }
         self.counters
             .bytes
             .fetch_add(chunk.input_bytes, Ordering::Relaxed);
         self.matches.clear();
-        self.engine
-            .find(chunk.data, &mut self.scratch, &mut self.matches);
+        if chunk.binary {
+            self.engine
+                .find_binary(chunk.data, &mut self.scratch, &mut self.matches);
+        } else {
+            self.engine
+                .find(chunk.data, &mut self.scratch, &mut self.matches);
+        }
         self.matches.retain(|m| chunk.keep.contains(&m.start));
         let data = chunk.data;
         // Newlines in data[..counted_to]; stored (UTF-16) bytes of data[..stored_to].
@@ -348,10 +367,6 @@ impl Collector {
     /// Counts a skipped input, and lists it when asked to (or when it is loud).
     fn skipped(&self, summary: &mut Summary, label: &str, reason: &SkipReason) {
         let loud = match reason {
-            SkipReason::Binary => {
-                summary.skipped_binary += 1;
-                false
-            }
             SkipReason::TooLarge { .. } => {
                 summary.skipped_too_large += 1;
                 true
@@ -362,6 +377,7 @@ impl Collector {
             }
         };
         if (loud && !self.quiet) || self.verbose {
+            let label = printable(label, false);
             let _ = writeln!(io::stderr().lock(), "ferret: skipped {label}: {reason}");
         }
     }
@@ -424,8 +440,11 @@ impl Collector {
                 Event::Error(label, message) => {
                     summary.errors += 1;
                     let _ = if label.is_empty() || message.contains(&label) {
+                        let message = printable(&message, false);
                         writeln!(stderr.lock(), "ferret: error: {message}")
                     } else {
+                        let (label, message) =
+                            (printable(&label, false), printable(&message, false));
                         writeln!(stderr.lock(), "ferret: error: {label}: {message}")
                     };
                 }
@@ -441,6 +460,7 @@ impl Collector {
         }
         summary.scanned = counters.scanned.load(Ordering::Relaxed);
         summary.bytes = counters.bytes.load(Ordering::Relaxed);
+        summary.binary = counters.binary.load(Ordering::Relaxed);
         summary.elapsed = started.elapsed();
         self.reporter.finish(&summary)?;
         Ok(Outcome {

@@ -361,8 +361,8 @@ fn binary_key_stores_and_keys_are_reported_by_header_and_certificate_stores_are_
         .collect();
     want.sort();
     assert_eq!(got, want);
-    // Every file is binary: skipped, counted, and only its header was checked.
-    assert_eq!(v["summary"]["skipped_binary"], KEY_FILES.len());
+    // Every file is binary: counted as such, and found by its header.
+    assert_eq!(v["summary"]["binary"], KEY_FILES.len());
     let f = &findings(&v)[0];
     let digest = f["secret"].as_str().unwrap();
     assert!(
@@ -406,7 +406,7 @@ fn a_binary_key_file_is_found_when_binary_files_are_scanned_as_text_too() {
         .map(|f| f["rule_id"].as_str().unwrap())
         .collect();
     assert_eq!(rules, vec!["private-keys.jks-file"]);
-    assert_eq!(v["summary"]["skipped_binary"], 0);
+    assert_eq!(v["summary"]["binary"], 0);
 }
 
 #[test]
@@ -466,13 +466,14 @@ fn secrets_inside_jars_nested_zips_and_tarballs_are_found_at_their_member_path()
             at("lib/app.jar!keystore.p12", "private-keys.pkcs12-file", 1),
         ]
     );
-    // Members are counted as files; binary members (the class, the key store) as
-    // binary; archives themselves are neither.
-    assert_eq!(v["summary"]["scanned"], 4);
-    assert_eq!(v["summary"]["skipped_binary"], 2);
+    // Members are counted as files, binary members (the class, the key store) as
+    // binary too; archives themselves are not counted.
+    assert_eq!(v["summary"]["scanned"], 6);
+    assert_eq!(v["summary"]["binary"], 2);
+    // Unopened, the compressed archives are binary files with nothing to find.
     let (code, v, _) = json_report(d.path(), &["scan", ".", "--no-archives"]);
     assert_eq!((code, findings(&v).len()), (0, 0));
-    assert_eq!(v["summary"]["skipped_binary"], 2);
+    assert_eq!(v["summary"]["binary"], 2);
 }
 
 #[test]
@@ -590,4 +591,51 @@ fn uri_credentials_for_documentation_domains_and_leetspeak_stand_ins_are_low_con
         "example.com is for documentation (RFC 2606)"
     );
     assert_eq!(lines(&["--confidence", "low"]), vec![1, 2, 3]);
+}
+
+#[test]
+fn a_private_key_and_a_token_compiled_into_classes_inside_a_jar_are_found() {
+    let d = dir();
+    let key = pem_key();
+    let jar = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        (
+            "com/acme/Tls.class",
+            &class_with(&["com/acme/Tls", &key, "java/lang/Object"]),
+        ),
+        (
+            "com/acme/Api.class",
+            // The password is free-form: in binary data it is not judged.
+            &class_with(&["com/acme/Api", GH_TOKEN, "db_password = \"Zq8vL2mK9xT4\""]),
+        ),
+    ]);
+    write(d.path(), "lib/app.jar", &jar);
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let got: Vec<(&str, &str, &str)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap(),
+                f["rule_id"].as_str().unwrap(),
+                f["secret"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "lib/app.jar!com/acme/Api.class",
+                "github.pat-classic",
+                GH_TOKEN
+            ),
+            (
+                "lib/app.jar!com/acme/Tls.class",
+                "private-keys.pem",
+                key.trim_end()
+            ),
+        ]
+    );
+    assert_eq!(v["summary"]["binary"], 2);
 }

@@ -433,3 +433,37 @@ fn a_secret_inside_a_committed_jar_is_traced_to_its_commit_at_its_member_path() 
     let (code, fs, _) = history(d.path(), &["--no-archives"]);
     assert_eq!((code, fs.len()), (0, 0));
 }
+
+#[test]
+fn a_token_in_a_committed_compiled_file_is_traced_to_the_commit_that_added_it() {
+    let d = new_repo();
+    write(d.path(), "README", "hello\n");
+    commit(d.path(), "first", "2024-01-01T10:00:00Z");
+    let pyc = |extra: &str| {
+        let mut b = b"\xcb\x0d\x0d\x0a\0\0\0\0\xe3\0\0\0\0\0\0\0".to_vec();
+        b.extend_from_slice(b"\xfa\x28");
+        b.extend_from_slice(GH_TOKEN.as_bytes());
+        b.extend_from_slice(b"\xda\x06");
+        b.extend_from_slice(extra.as_bytes());
+        b
+    };
+    write(
+        d.path(),
+        "app/__pycache__/api.cpython-312.pyc",
+        pyc("first"),
+    );
+    let added = commit(d.path(), "add compiled module", "2024-01-02T11:30:00Z");
+    write(
+        d.path(),
+        "app/__pycache__/api.cpython-312.pyc",
+        pyc("second"),
+    );
+    commit(d.path(), "rebuild", "2024-01-03T09:00:00Z");
+    let (code, fs, err) = history(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(fs.len(), 1, "{fs:?}");
+    assert_eq!(fs[0]["rule_id"], "github.pat-classic");
+    assert_eq!(fs[0]["path"], "app/__pycache__/api.cpython-312.pyc");
+    assert_eq!(fs[0]["commit"], added.as_str());
+    assert_eq!(fs[0]["in_head"], true);
+}

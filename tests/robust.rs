@@ -95,27 +95,26 @@ fn large_sparse_file_is_streamed_in_chunks_with_exact_positions() {
     }
     assert_eq!(v["summary"]["scanned"], 1);
     assert_eq!(v["summary"]["bytes"], 40_000_000);
-    // Without --binary the NULs make it binary: skipped, counted, named with -v.
-    let o = ferret()
-        .current_dir(d.path())
-        .args([
+    // Without --binary the NULs make it binary: streamed the same way, scanned for
+    // provider token formats, counted as binary.
+    let (code, v, err) = json_report(
+        d.path(),
+        &[
             "scan",
             "disk.img",
             "--max-file-size",
             "50MB",
-            "-v",
-            "-f",
-            "json",
-        ])
-        .args(["--chunk-size", "1MiB"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0));
-    assert!(
-        stderr(&o).contains("skipped disk.img: binary file"),
-        "{}",
-        stderr(&o)
+            "--chunk-size",
+            "1MiB",
+        ],
     );
+    assert_eq!(code, 1, "{err}");
+    let binary_starts: Vec<u64> = findings(&v)
+        .iter()
+        .map(|f| f["start_byte"].as_u64().unwrap())
+        .collect();
+    assert_eq!(binary_starts, starts);
+    assert_eq!(v["summary"]["binary"], 1);
 }
 
 /// Text with secrets of several rules everywhere: short and long lines, CRLF, a line
@@ -416,7 +415,7 @@ fn utf16_files_with_a_byte_order_mark_are_transcoded_and_scanned() {
     write(d.path(), "be.reg", utf16(&text, true));
     let (code, v, err) = json_report(d.path(), &["scan", "."]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(v["summary"]["skipped_binary"], 0);
+    assert_eq!(v["summary"]["binary"], 0);
     let fs = findings(&v);
     assert_eq!(fs.len(), 2, "{fs:?}");
     let prefix = text.split(GH_TOKEN).next().unwrap();
@@ -512,7 +511,7 @@ fn a_million_findings_stream_out_as_jsonl() {
 }
 
 #[test]
-fn nul_heavy_and_random_data_is_skipped_as_binary_or_scanned_without_harm() {
+fn nul_heavy_and_random_data_is_scanned_as_binary_without_harm() {
     let d = dir();
     let mut nuls = vec![0u8; 1 << 20];
     let tok = format!(" {GH_TOKEN} ");
@@ -525,8 +524,14 @@ fn nul_heavy_and_random_data_is_skipped_as_binary_or_scanned_without_harm() {
     write(d.path(), "plain.env", format!("T={GH_TOKEN_2}\n"));
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--verbose"]);
     assert_eq!(code, 1);
-    assert_eq!(findings(&v).len(), 1);
-    assert_eq!(v["summary"]["skipped_binary"], 1);
+    // The token among NULs is found by the binary scan; the archive that is not one
+    // is reported as unreadable.
+    let paths: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["nul.bin", "plain.env"]);
+    assert_eq!(v["summary"]["binary"], 1);
     assert_eq!(v["summary"]["skipped_other"], 1);
     assert!(
         err.contains("archive.zip: not read from the archive: corrupt zip"),

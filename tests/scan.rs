@@ -19,7 +19,7 @@ fn secret_in_file_is_reported_with_exit_code_1() {
     assert_eq!(f["column"], 14);
     assert_eq!(f["secret"], GH_TOKEN);
     assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
 }
 
 #[test]
@@ -141,22 +141,34 @@ fn dot_git_directory_is_never_scanned() {
 }
 
 #[test]
-fn binary_files_are_skipped_and_counted_unless_binary_flag() {
+fn binary_files_are_scanned_for_provider_tokens_and_every_rule_applies_with_binary_flag() {
     let d = dir();
     let mut bin = b"\x7fELF\0\0\0".to_vec();
-    bin.extend_from_slice(format!("T={GH_TOKEN}\n").as_bytes());
+    bin.extend_from_slice(format!("T={GH_TOKEN}\n\0db_password = \"Zq8vL2mK9xT4\"\n").as_bytes());
     write(d.path(), "a.bin", &bin);
+    let rules = |v: &serde_json::Value| -> Vec<String> {
+        findings(v)
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A provider's token format is found in a binary file; a free-form password,
+    // judged by text around it that binary data does not have, is not.
     let (code, v, _) = json_report(d.path(), &["scan", "."]);
-    assert_eq!(code, 0);
-    assert_eq!(v["summary"]["skipped_binary"], 1);
-    let o = ferret()
-        .current_dir(d.path())
-        .args(["scan", ".", "--verbose", "-f", "json"])
-        .output()
-        .unwrap();
-    assert!(stderr(&o).contains("a.bin: binary file"), "{}", stderr(&o));
+    assert_eq!(code, 1);
+    assert_eq!(rules(&v), vec!["github.pat-classic"]);
+    assert_eq!(findings(&v)[0]["line"], 1);
+    assert_eq!(
+        (
+            v["summary"]["scanned"].as_u64(),
+            v["summary"]["binary"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     let (code, v, _) = json_report(d.path(), &["scan", ".", "--binary"]);
-    assert_eq!((code, findings(&v).len()), (1, 1));
+    assert_eq!(code, 1);
+    assert_eq!(rules(&v), vec!["github.pat-classic", "generic.password"]);
+    assert_eq!(v["summary"]["binary"], 0);
 }
 
 #[test]
@@ -438,4 +450,34 @@ fn placeholders_and_documented_examples_are_not_reported() {
     );
     let (code, v, _) = json_report(d.path(), &["scan", "."]);
     assert_eq!(code, 0, "{:#}", v["findings"]);
+}
+
+#[test]
+fn escape_sequences_in_scanned_files_and_names_never_reach_the_terminal() {
+    let d = dir();
+    write(
+        d.path(),
+        "evil\x1b[2J.env",
+        format!("\x1b]0;pwned\x07 TOKEN={GH_TOKEN} \x1b[31m\n"),
+    );
+    let mut bin = b"\x7fELF\0\x1b[8m".to_vec();
+    bin.extend_from_slice(format!(" {GH_TOKEN_2} \x1b[0m\n").as_bytes());
+    write(d.path(), "tool.bin", &bin);
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "--show-secrets", "--verbose"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    for stream in [&o.stdout, &o.stderr] {
+        assert!(
+            !stream.contains(&0x1b),
+            "{}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    let out = stdout(&o);
+    assert!(out.contains("evil\\x1b[2J.env"), "{out}");
+    assert!(out.contains("\\x1b]0;pwned\\x07 TOKEN="), "{out}");
+    assert!(out.contains(GH_TOKEN) && out.contains(GH_TOKEN_2), "{out}");
 }

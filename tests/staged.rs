@@ -137,7 +137,7 @@ fn git_index_file_is_honoured() {
 }
 
 #[test]
-fn binary_and_huge_staged_files_are_skipped_and_reported() {
+fn a_token_in_a_staged_binary_file_is_reported_and_a_huge_file_is_skipped() {
     let d = repo_with_commit();
     let mut bin = b"\0\x01\x02".to_vec();
     bin.extend_from_slice(format!("T={GH_TOKEN}").as_bytes());
@@ -151,9 +151,15 @@ fn binary_and_huge_staged_files_are_skipped_and_reported() {
         .args(["staged", "-f", "json", "--max-file-size", "2KB"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["summary"]["skipped_binary"], 1);
+    let f = &v["findings"][0];
+    assert_eq!(
+        (f["path"].as_str(), f["secret"].as_str()),
+        (Some("blob.bin"), Some(GH_TOKEN))
+    );
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(v["summary"]["binary"], 1);
     assert_eq!(v["summary"]["skipped_too_large"], 1);
     assert!(stderr(&o).contains("big.txt"), "{}", stderr(&o));
 }

@@ -280,16 +280,17 @@ impl BlobSink for Sink<'_> {
             ));
             return;
         }
-        // UTF-16 text (a byte order mark and NULs) is transcoded, not skipped as binary.
+        // UTF-16 text (a byte order mark and NULs) is transcoded, not taken as binary.
         let utf16 = crate::source::chunk::utf16_mark(data);
         if utf16.is_none() && looks_binary(data) {
-            let found = self.scanner.header_findings(&self.label(&id), data);
-            self.found(id, found);
+            let label = self.label(&id);
+            let mut found = self.scanner.header_findings(&label, data);
             if !self.ctx.delivery.binary {
-                let label = format!("{} (blob {id})", self.label(&id));
-                let _ = self.tx.send(Event::Skipped(label, SkipReason::Binary));
+                found.extend(self.scanner.binary_findings(&label, data));
+                self.found(id, found);
                 return;
             }
+            self.found(id, found);
         }
         if git::is_lfs_pointer(data) {
             self.ctx

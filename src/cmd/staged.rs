@@ -84,12 +84,6 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                 Ok(Outcome::Skipped(r)) => {
                     let _ = tx.send(Event::Skipped(label, r));
                 }
-                Ok(Outcome::Binary(v)) => {
-                    if !v.is_empty() {
-                        let _ = tx.send(Event::Findings(v));
-                    }
-                    let _ = tx.send(Event::Skipped(label, SkipReason::Binary));
-                }
                 Ok(Outcome::Archive(v, skipped)) => {
                     if !v.is_empty() {
                         let _ = tx.send(Event::Findings(v));
@@ -144,8 +138,6 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
 enum Outcome {
     Found(Vec<Finding>),
     Skipped(SkipReason),
-    /// A binary file, not scanned: the findings of its header (a key store).
-    Binary(Vec<Finding>),
     /// An archive: the findings in its members that its `HEAD` version lacked, and the
     /// members that were skipped.
     Archive(Vec<Finding>, Vec<(String, SkipReason)>),
@@ -211,7 +203,23 @@ fn added_findings(
     if binary_data {
         header = scanner.header_findings(label, &new.data);
         if !binary {
-            return Ok(Outcome::Binary(header));
+            // Provider token formats only; those its `HEAD` version held are not new.
+            let mut found = scanner.binary_findings(label, &new.data);
+            if let Some(old_id) = f.old
+                && !found.is_empty()
+            {
+                let old = repo
+                    .find_object(old_id)
+                    .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
+                let before: HashSet<String> = old_scanner
+                    .binary_findings(label, &old.data)
+                    .into_iter()
+                    .map(|f| f.fingerprint)
+                    .collect();
+                found.retain(|f| !before.contains(&f.fingerprint));
+            }
+            header.extend(found);
+            return Ok(Outcome::Found(header));
         }
     }
     let Some(old_id) = f.old else {

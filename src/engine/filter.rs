@@ -384,14 +384,25 @@ fn trim_unquoted_end(mut v: &[u8]) -> &[u8] {
     }
 }
 
-/// True for a leetspeak spelling of a word that stands in for a secret (`p4ssw0rd`,
-/// `P@ssw0rd`, `secr3t`, `s3cr3t`, `t0k3n`): most often a manual's example, though
-/// also a weak password some real database has.
+/// True for a word that stands in for a secret, spelt in leetspeak or followed by a
+/// few digits (`p4ssw0rd`, `P@ssw0rd`, `s3cr3t`, `t0k3n`, `password123`, `admin1!`):
+/// most often a manual's example, though also a weak password some real database has.
 fn is_leet_stand_in(v: &[u8]) -> bool {
-    if v.len() > 16 || !v.iter().any(|b| b"43@0$57".contains(b)) {
+    if v.len() > 16 {
         return false;
     }
-    let plain: Vec<u8> = v
+    // A trailing number (and `!`), as in `password123!`, of at most four digits.
+    let word_end = v.len()
+        - v.iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit() || **b == b'!')
+            .count();
+    let (word, tail) = v.split_at(word_end);
+    let leet = word.iter().any(|b| b"43@0$57".contains(b));
+    if !leet && (tail.is_empty() || tail.len() > 4) {
+        return false;
+    }
+    let plain: Vec<u8> = word
         .iter()
         .map(|b| match b {
             b'4' | b'@' => b'a',
@@ -609,6 +620,11 @@ mod tests {
         assert!(!is_leet_stand_in(b"password"));
         assert!(!is_leet_stand_in(b"p4ssw0rd-for-prod-db"));
         assert!(!is_leet_stand_in(b"Zq8vL2mK9xT4"));
+        assert!(is_leet_stand_in(b"password123"));
+        assert!(is_leet_stand_in(b"Secret1!"));
+        assert!(is_leet_stand_in(b"p4ssw0rd2024"));
+        assert!(!is_leet_stand_in(b"password12345"));
+        assert!(!is_leet_stand_in(b"mypassword1"));
     }
 
     #[test]

@@ -209,11 +209,20 @@ impl Engine {
         if runs || self.decode_depth > 0 {
             scratch.find_spans(data);
         }
-        self.find_plain(data, scratch, out, runs);
+        self.find_plain(data, scratch, out, runs, false);
         if self.decode_depth > 0 {
             let mut budget = data.len().saturating_add(DECODE_BUDGET_EXTRA);
             self.find_decoded(data, self.decode_depth, &mut budget, scratch, out, first);
         }
+    }
+
+    /// Finds the secrets of provider token formats and private keys in a binary
+    /// input (a compiled class, a `.pyc`, an executable): only rules that are not
+    /// free-form (see [`Rule::free_form`]) run, around keywords, and nothing is
+    /// decoded. Free-form rules judge a value by the text around it, and in binary
+    /// data that text is noise.
+    pub fn find_binary(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        self.find_plain(data, scratch, out, false, true);
     }
 
     /// Runs the file-header rules on a binary input (key stores and keys in binary
@@ -291,7 +300,7 @@ impl Engine {
             if runs || depth > 1 {
                 scratch.find_spans(&view);
             }
-            self.find_plain(&view, scratch, &mut inner, runs);
+            self.find_plain(&view, scratch, &mut inner, runs, false);
             if depth > 1 {
                 self.find_decoded(&view, depth - 1, budget, scratch, &mut inner, 0);
             }
@@ -358,8 +367,16 @@ impl Engine {
 
     /// The keyword pass: windows around keyword hits, each rule's regex in its windows.
     /// With `runs`, the token-run rules also run around each base64-alphabet run in
-    /// `scratch.spans`, `window` bytes either side.
-    fn find_plain(&self, data: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>, runs: bool) {
+    /// `scratch.spans`, `window` bytes either side. With `binary`, free-form rules
+    /// open no window (see [`Engine::find_binary`]).
+    fn find_plain(
+        &self,
+        data: &[u8],
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+        runs: bool,
+        binary: bool,
+    ) {
         let first = out.len();
         let windows = &mut scratch.windows;
         windows.clear();
@@ -387,7 +404,9 @@ impl Engine {
         }
         self.automaton.for_each(data, |pattern, start, end| {
             for &ri in &self.keyword_rules[pattern] {
-                open(ri, start, end, Some(WINDOW_BEFORE));
+                if !(binary && rules[ri as usize].free_form) {
+                    open(ri, start, end, Some(WINDOW_BEFORE));
+                }
             }
         });
         if windows.is_empty() {

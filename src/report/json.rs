@@ -9,7 +9,7 @@ use super::{Output, Reporter, Summary};
 use crate::finding::Finding;
 
 /// Bumped whenever a field is removed or changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub struct Json {
     out: Output,

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::finding::Finding;
 
-pub use human::Human;
+pub use human::{Human, printable};
 pub use json::{Json, JsonLines, SCHEMA_VERSION};
 pub use sarif::Sarif;
 
@@ -26,7 +26,9 @@ pub struct Summary {
     pub findings: u64,
     /// Findings below the minimum confidence (`--confidence`), not reported.
     pub below_confidence: u64,
-    pub skipped_binary: u64,
+    /// Binary inputs (a part of `scanned`), scanned for key files, private keys and
+    /// provider token formats only; `--binary` applies every rule to them.
+    pub binary: u64,
     pub skipped_too_large: u64,
     pub skipped_other: u64,
     pub errors: u64,
@@ -46,7 +48,7 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 
 impl Summary {
     pub fn skipped(&self) -> u64 {
-        self.skipped_binary + self.skipped_too_large + self.skipped_other
+        self.skipped_too_large + self.skipped_other
     }
 
     /// One line: findings, inputs, bytes, skipped inputs and time.
@@ -63,8 +65,13 @@ impl Summary {
                 format!("{n} {w}s")
             }
         };
+        let binary = if self.binary > 0 {
+            format!("; {} binary, provider formats only", self.binary)
+        } else {
+            String::new()
+        };
         let mut s = format!(
-            "{} in {} ({}) in {:.2}s",
+            "{} in {} ({}{binary}) in {:.2}s",
             plural(self.findings, "finding"),
             plural(self.scanned, unit),
             crate::source::human_bytes(self.bytes),
@@ -79,12 +86,6 @@ impl Summary {
         }
         if self.skipped() > 0 {
             let mut parts = Vec::new();
-            if self.skipped_binary > 0 {
-                parts.push(format!(
-                    "{} binary (checked only for key files)",
-                    self.skipped_binary
-                ));
-            }
             if self.skipped_too_large > 0 {
                 parts.push(format!("{} too large", self.skipped_too_large));
             }

@@ -17,7 +17,7 @@
 use std::io::{self, Read};
 
 use super::utf16::{self, Decoder};
-use super::{Chunk, Consumer, Position, SkipReason, char_len, looks_binary};
+use super::{Chunk, Consumer, Position, char_len, looks_binary};
 
 /// Inputs larger than this are scanned in chunks of this size.
 pub const CHUNK_SIZE: usize = 16 << 20;
@@ -118,15 +118,14 @@ pub fn scan_stream<R: Read, C: Consumer>(
         fill = Fill::Utf16 { decoder, raw };
     }
     let utf16 = matches!(fill, Fill::Utf16 { .. });
+    // Without `binary`, a binary input is scanned for provider token formats only.
+    let mut restricted = false;
     if looks_binary(buf) {
         // Transcoded UTF-16 holding NULs is not a key file: no header to check.
         if !utf16 {
             c.binary(label, buf);
         }
-        if !binary {
-            c.skipped(label, SkipReason::Binary);
-            return Ok(());
-        }
+        restricted = !binary;
     }
     let mut keep_from = 0;
     let mut first = true;
@@ -142,6 +141,7 @@ pub fn scan_stream<R: Read, C: Consumer>(
             utf16,
             first,
             input_bytes: 0,
+            binary: restricted,
         };
         chunk.input_bytes =
             chunk.stored_len(&buf[keep_from..keep_end]) + if first { start.byte } else { 0 };
@@ -173,11 +173,14 @@ pub fn utf16_mark(data: &[u8]) -> Option<utf16::Endian> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SkipReason;
 
     /// Records what a consumer is handed.
     #[derive(Default)]
     struct Record {
         chunks: Vec<(Vec<u8>, std::ops::Range<usize>, Position, bool)>,
+        /// Whether each chunk was handed over as binary.
+        binary: Vec<bool>,
         skipped: usize,
     }
 
@@ -185,6 +188,7 @@ mod tests {
         fn chunk(&mut self, _label: &str, c: &Chunk<'_>) {
             self.chunks
                 .push((c.data.to_vec(), c.keep.clone(), c.start, c.utf16));
+            self.binary.push(c.binary);
         }
         fn skipped(&mut self, _label: &str, _reason: SkipReason) {
             self.skipped += 1;
@@ -282,19 +286,30 @@ mod tests {
     }
 
     #[test]
-    fn binary_streams_are_skipped_unless_asked() {
+    fn binary_streams_are_marked_binary_unless_scanned_as_text() {
         let mut r = Record::default();
+        let data: Vec<u8> = b"a\0b".repeat(300_000);
         scan_stream(
-            &b"a\0b"[..],
+            &data[..],
             "t",
-            CHUNK_SIZE,
+            MIN_CHUNK_SIZE,
             false,
             &mut r,
             &mut Vec::new(),
         )
         .unwrap();
-        assert_eq!((r.skipped, r.chunks.len()), (1, 0));
-        scan_stream(&b"a\0b"[..], "t", CHUNK_SIZE, true, &mut r, &mut Vec::new()).unwrap();
-        assert_eq!(r.chunks.len(), 1);
+        assert_eq!(r.skipped, 0);
+        assert!(r.chunks.len() > 1 && r.binary.iter().all(|&b| b));
+        let mut r = Record::default();
+        scan_stream(
+            &data[..],
+            "t",
+            MIN_CHUNK_SIZE,
+            true,
+            &mut r,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        assert!(r.chunks.len() > 1 && r.binary.iter().all(|&b| !b));
     }
 }

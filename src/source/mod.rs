@@ -14,9 +14,6 @@ use std::ops::Range;
 /// `--verbose`; none is silent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SkipReason {
-    /// A NUL byte in the first 8 KiB. Only its header was checked, for binary key
-    /// stores and keys (see [`Consumer::binary`]).
-    Binary,
     /// Larger than `--max-file-size`.
     TooLarge { size: u64, limit: u64 },
     /// A symbolic link found while walking (links are not followed).
@@ -32,10 +29,6 @@ pub enum SkipReason {
 impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SkipReason::Binary => f.write_str(
-                "binary file (NUL byte in the first 8 KiB): only checked for key stores \
-                 and keys; --binary scans it",
-            ),
             SkipReason::TooLarge { size, limit } => write!(
                 f,
                 "{} is over the {} limit (--max-file-size)",
@@ -87,6 +80,9 @@ pub struct Chunk<'a> {
     pub first: bool,
     /// Bytes of the stored input that `keep` accounts for (for the summary).
     pub input_bytes: u64,
+    /// A binary input scanned without `--binary`: only provider token formats and
+    /// private keys are looked for (see [`crate::engine::Engine::find_binary`]).
+    pub binary: bool,
 }
 
 impl<'a> Chunk<'a> {
@@ -99,6 +95,15 @@ impl<'a> Chunk<'a> {
             utf16: false,
             first: true,
             input_bytes: data.len() as u64,
+            binary: false,
+        }
+    }
+
+    /// A whole binary input, scanned for provider token formats and private keys only.
+    pub fn whole_binary(data: &'a [u8]) -> Chunk<'a> {
+        Chunk {
+            binary: true,
+            ..Chunk::whole(data)
         }
     }
 
@@ -121,8 +126,8 @@ pub trait Consumer {
     /// A piece of an input to scan; the pieces of one input come in order.
     fn chunk(&mut self, label: &str, chunk: &Chunk<'_>);
     /// An input that looks binary (all of it, or its first chunk when it is large),
-    /// handed over before it is skipped or, with `--binary`, scanned: the consumer
-    /// checks its header for binary key stores and keys.
+    /// handed over before it is scanned: the consumer checks its header for binary
+    /// key stores and keys.
     fn binary(&mut self, _label: &str, _data: &[u8]) {}
     /// An input that was not scanned, and why.
     fn skipped(&mut self, label: &str, reason: SkipReason);
@@ -133,7 +138,9 @@ pub trait Consumer {
 /// How an input held in memory is handed to a consumer (see [`deliver`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Delivery {
-    /// Scan binary inputs as bytes too (their header is checked either way).
+    /// Scan binary inputs with every rule, as text; without it they are scanned for
+    /// provider token formats and private keys only (their header is checked either
+    /// way).
     pub binary: bool,
     /// Open archives and deliver their members ([`archive`]).
     pub archives: bool,
@@ -144,7 +151,8 @@ pub struct Delivery {
 }
 
 /// Hands an input held in memory to `c`: UTF-16 text transcoded, binary input to
-/// [`Consumer::binary`] (then skipped, or scanned as bytes with `binary`), archives
+/// [`Consumer::binary`] and then scanned for provider token formats only (or as text,
+/// with `binary`), archives
 /// opened and their members delivered in turn (labelled `label!member`), other input
 /// as text.
 pub fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &Delivery, c: &mut C) {
@@ -188,7 +196,7 @@ fn deliver_at<C: Consumer>(
         if opts.binary {
             c.input(label, data);
         } else {
-            c.skipped(label, SkipReason::Binary);
+            c.chunk(label, &Chunk::whole_binary(data));
         }
         return;
     };

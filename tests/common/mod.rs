@@ -146,3 +146,33 @@ pub fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     }
     w.finish().unwrap().into_inner()
 }
+
+/// A PEM private key: the fixture `rsa8.der` (an unencrypted PKCS#8 key) wrapped in
+/// base64 lines of 64.
+pub fn pem_key() -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(key_file("rsa8.der"));
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// The bytes of a compiled Java class whose constant pool holds `strings` (each as a
+/// length-prefixed UTF-8 entry, as `javac` writes them).
+pub fn class_with(strings: &[&str]) -> Vec<u8> {
+    let mut class = b"\xca\xfe\xba\xbe\x00\x00\x00\x41".to_vec();
+    class.extend_from_slice(&(strings.len() as u16 + 1).to_be_bytes());
+    for s in strings {
+        class.push(1); // CONSTANT_Utf8
+        class.extend_from_slice(&(s.len() as u16).to_be_bytes());
+        class.extend_from_slice(s.as_bytes());
+    }
+    class.extend_from_slice(b"\x00\x21\x00\x02\x00\x03\x00\x00\x00\x00");
+    class
+}
