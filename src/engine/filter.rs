@@ -54,11 +54,71 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if rule.generic
         && (!generic_value_ok(data, start, end)
             || decoded.as_deref().is_some_and(is_placeholder_value)
-            || contains_ignore_ascii_case(secret, b"example"))
+            || contains_ignore_ascii_case(secret, b"example")
+            || is_non_secret_token_key(key_before(data, start)))
     {
         return None;
     }
     Some(e)
+}
+
+/// The name a value is assigned to: the identifier before the separator (`:`, `=`,
+/// `=>`) and quotes that precede `start`, as in `"NextToken": "…"` or
+/// `page_token = …`. Empty when there is none.
+fn key_before(data: &[u8], start: usize) -> &[u8] {
+    let lo = start.saturating_sub(128);
+    let mut i = start;
+    // The value's opening quote, then the separator with its spaces and quotes.
+    let mut skipped = 0;
+    while i > lo && skipped < 12 && b" \t\"'`:=>+]".contains(&data[i - 1]) {
+        i -= 1;
+        skipped += 1;
+    }
+    let end = i;
+    while i > lo
+        && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'_' | b'-' | b'.'))
+    {
+        i -= 1;
+    }
+    &data[i..end]
+}
+
+/// Names of tokens that are not credentials: pagination cursors (`NextToken`,
+/// `nextPageToken`, `ContinuationToken`), idempotency and change tokens, the
+/// verification tokens a service publishes in DNS, and AWS KMS grant tokens (which
+/// AWS documents as not secret). Matched at the end of the key, ignoring case and
+/// `_`, `-`, `.`.
+const NON_SECRET_TOKEN_KEYS: &[&str] = &[
+    "nexttoken",
+    "pagetoken",
+    "continuationtoken",
+    "paginationtoken",
+    "changetoken",
+    "synctoken",
+    "purchasetoken",
+    "exporttoken",
+    "importtoken",
+    "verificationtoken",
+    "idempotencytoken",
+    "clientrequesttoken",
+    "copyproducttoken",
+    "granttoken",
+    "csrftoken",
+    "xsrftoken",
+];
+
+fn is_non_secret_token_key(key: &[u8]) -> bool {
+    if key.len() < 9 {
+        return false;
+    }
+    let norm: Vec<u8> = key
+        .iter()
+        .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    NON_SECRET_TOKEN_KEYS
+        .iter()
+        .any(|k| norm.ends_with(k.as_bytes()))
 }
 
 /// True when `after` (the text after a secret) is `@` and a host of a domain reserved
@@ -106,7 +166,11 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
 pub fn confidence(rule: &Rule, secret: &[u8], after: &[u8]) -> Confidence {
     if looks_like_example(secret)
         || (rule.generic && is_uuid(secret))
-        || (rule.free_form && (at_example_host(after) || is_leet_stand_in(secret)))
+        || (rule.free_form
+            && (at_example_host(after)
+                || is_leet_stand_in(secret)
+                || one_of(secret, STAND_IN_PASSWORDS)
+                || names_password_word(secret)))
     {
         Confidence::Low
     } else {
@@ -340,6 +404,13 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // A name inside an AWS resource name (`arn:aws:secretsmanager:*:*:secret:rds-*`),
+    // or a wildcard pattern over names (`rds-db-credentials/*`).
+    if in_arn(data, start)
+        || (v.len() > 1 && v.ends_with(b"*") && b"-_/.!*".contains(&v[v.len() - 2]))
+    {
+        return false;
+    }
     // A regular expression (`secret:AmazonLookoutMetrics-.+`), not a value.
     if [".*", ".+", "\\d", "\\w", "\\s"]
         .iter()
@@ -365,6 +436,17 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     true
 }
 
+/// True when `start` lies inside an ARN: the run of non-space, unquoted text that
+/// reaches it begins with `arn:`.
+fn in_arn(data: &[u8], start: usize) -> bool {
+    let lo = start.saturating_sub(256);
+    let from = data[lo..start]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`' | b'=' | b','))
+        .map_or(lo, |i| lo + i + 1);
+    data[from..start].starts_with(b"arn:")
+}
+
 /// An unquoted value without what ends it in prose or code: a call's closing `)`,
 /// `]`, `,`, `;`, a full stop, and typographic closing quotes (`‘--password=PASSWORD’`
 /// in a manual).
@@ -382,6 +464,15 @@ fn trim_unquoted_end(mut v: &[u8]) -> &[u8] {
             return v;
         }
     }
+}
+
+/// True for a short password that spells out the word: `mynewpassword`,
+/// `SomeKindOfPassword123!@#`, `webdavgeneratedpassword1`, as documentation writes
+/// them. A real password can hold the word too, so such a value is lowered, not
+/// dropped.
+fn names_password_word(v: &[u8]) -> bool {
+    v.len() <= 32
+        && (contains_ignore_ascii_case(v, b"password") || contains_ignore_ascii_case(v, b"passwd"))
 }
 
 /// True for a word that stands in for a secret, spelt in leetspeak or followed by a
@@ -625,6 +716,37 @@ mod tests {
         assert!(is_leet_stand_in(b"p4ssw0rd2024"));
         assert!(!is_leet_stand_in(b"password12345"));
         assert!(!is_leet_stand_in(b"mypassword1"));
+        assert!(names_password_word(b"SomeKindOfPassword123!@#"));
+        assert!(!names_password_word(b"Zq8vL2mK9xT4"));
+    }
+
+    #[test]
+    fn pagination_and_verification_tokens_are_not_credentials() {
+        let ok = |line: &str| {
+            let start = line
+                .rfind('=')
+                .map_or_else(|| line.rfind(": \"").unwrap() + 3, |i| i + 1);
+            let end = line[start..].find('"').map_or(line.len(), |i| start + i);
+            !is_non_secret_token_key(key_before(line.as_bytes(), start))
+                && generic_value_ok(line.as_bytes(), start, end)
+        };
+        assert!(!ok(
+            r#""NextToken": "E5SlJDSTZleUp6SWpvaU9UQTNORE0zTXpFeE5Ua3p""#
+        ));
+        assert!(!ok(r#""nextPageToken": "AAAAKgAAAAEAAAAAAAAAA1Gp1BelJq""#));
+        assert!(!ok(
+            r#""VerificationToken": "QTKknzFg2J4ygwa+XvHAxUl1hyHoY0gVfZdfjIedHZ0""#
+        ));
+        assert!(!ok(
+            "next_continuation_token=1w41l63U0xa8q7smH50vCxyTQqdxo69O3EmK28Bi5PcROI4wI"
+        ));
+        assert!(ok(r#""access_token": "Zq8vL2mK9xT4Rr7Yw1Pd3Hs6""#));
+        assert!(ok("GITHUB_TOKEN=Zq8vL2mK9xT4Rr7Yw1Pd3Hs6"));
+        // Names of secrets in ARNs and wildcard patterns over such names.
+        let arn = b"\"arn:aws:secretsmanager:*:*:secret:do-not-delete-rds-custom-*\"";
+        assert!(in_arn(arn, 35));
+        assert!(!generic_value_ok(b"secret: license-manager-user-*", 8, 30));
+        assert!(generic_value_ok(b"secret: 'Zq8vL2*mK9xT4'", 9, 22));
     }
 
     #[test]
