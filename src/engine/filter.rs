@@ -64,7 +64,8 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
 
 /// The name a value is assigned to: the identifier before the separator (`:`, `=`,
 /// `=>`) and quotes that precede `start`, as in `"NextToken": "…"` or
-/// `page_token = …`. Empty when there is none.
+/// `page_token = …`, or the words of a label in prose (`Next page token: …`). Empty
+/// when there is none.
 fn key_before(data: &[u8], start: usize) -> &[u8] {
     let lo = start.saturating_sub(128);
     let mut i = start;
@@ -75,8 +76,11 @@ fn key_before(data: &[u8], start: usize) -> &[u8] {
         skipped += 1;
     }
     let end = i;
+    let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    // Single spaces between words too, for a label of a few words.
     while i > lo
-        && (data[i - 1].is_ascii_alphanumeric() || matches!(data[i - 1], b'_' | b'-' | b'.'))
+        && (word(data[i - 1])
+            || (data[i - 1] == b' ' && i - 1 > lo && word(data[i - 2]) && end - i < 32))
     {
         i -= 1;
     }
@@ -113,7 +117,7 @@ fn is_non_secret_token_key(key: &[u8]) -> bool {
     }
     let norm: Vec<u8> = key
         .iter()
-        .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
+        .filter(|b| !matches!(b, b'_' | b'-' | b'.' | b' '))
         .map(u8::to_ascii_lowercase)
         .collect();
     NON_SECRET_TOKEN_KEYS
@@ -170,7 +174,8 @@ pub fn confidence(rule: &Rule, secret: &[u8], after: &[u8]) -> Confidence {
             && (at_example_host(after)
                 || is_leet_stand_in(secret)
                 || one_of(secret, STAND_IN_PASSWORDS)
-                || names_password_word(secret)))
+                || names_password_word(secret)
+                || short_base64_text(secret).is_some_and(|t| names_password_word(&t))))
     {
         Confidence::Low
     } else {
@@ -718,14 +723,26 @@ mod tests {
         assert!(!is_leet_stand_in(b"mypassword1"));
         assert!(names_password_word(b"SomeKindOfPassword123!@#"));
         assert!(!names_password_word(b"Zq8vL2mK9xT4"));
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let pair = rules
+            .rules()
+            .iter()
+            .find(|r| r.id == "credentials.username-password-pair")
+            .unwrap();
+        // "not my real password", in base64.
+        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"");
+        assert_eq!(low, crate::rules::Confidence::Low);
     }
 
     #[test]
     fn pagination_and_verification_tokens_are_not_credentials() {
         let ok = |line: &str| {
-            let start = line
-                .rfind('=')
-                .map_or_else(|| line.rfind(": \"").unwrap() + 3, |i| i + 1);
+            // The value starts after the last `=`, `: "` or `: `.
+            let start = match (line.rfind('='), line.rfind(": \"")) {
+                (Some(i), _) => i + 1,
+                (None, Some(i)) => i + 3,
+                (None, None) => line.rfind(": ").unwrap() + 2,
+            };
             let end = line[start..].find('"').map_or(line.len(), |i| start + i);
             !is_non_secret_token_key(key_before(line.as_bytes(), start))
                 && generic_value_ok(line.as_bytes(), start, end)
@@ -740,6 +757,7 @@ mod tests {
         assert!(!ok(
             "next_continuation_token=1w41l63U0xa8q7smH50vCxyTQqdxo69O3EmK28Bi5PcROI4wI"
         ));
+        assert!(!ok("    Next page token: eav1OzQB0OM8rLdGXOEsyQWSG"));
         assert!(ok(r#""access_token": "Zq8vL2mK9xT4Rr7Yw1Pd3Hs6""#));
         assert!(ok("GITHUB_TOKEN=Zq8vL2mK9xT4Rr7Yw1Pd3Hs6"));
         // Names of secrets in ARNs and wildcard patterns over such names.
