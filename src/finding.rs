@@ -96,13 +96,15 @@ const CONTEXT_MAX: usize = 300;
 const CONTEXT_AROUND: usize = 100;
 
 /// Turns sorted engine matches in `data` into findings. `allow` decides, from the full
-/// line text, whether an inline allow comment suppresses the finding.
+/// line text, whether an inline allow comment suppresses the finding. In `binary`
+/// data, the context is the run of printable text around the secret, not the line.
 pub fn build(
     engine: &Engine,
     data: &[u8],
     matches: &[Match],
     path: &str,
     allow: &dyn Fn(&[u8]) -> bool,
+    binary: bool,
     out: &mut Vec<Finding>,
 ) {
     let mut line = 1usize;
@@ -130,6 +132,22 @@ pub fn build(
         let after = match &m.decoded {
             Some(d) => &d.after[..],
             None => &data[m.end..],
+        };
+        let (line_start, line_end, full_line) = if binary {
+            let text = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\t';
+            let s = line_start
+                + data[line_start..m.start]
+                    .iter()
+                    .rposition(|b| !text(b))
+                    .map_or(0, |i| i + 1);
+            let e = m.end
+                + data[m.end..line_end]
+                    .iter()
+                    .position(|b| !text(b))
+                    .unwrap_or(line_end - m.end);
+            (s, e, &data[s..e])
+        } else {
+            (line_start, line_end, full_line)
         };
         let context = if full_line.len() <= CONTEXT_MAX {
             String::from_utf8_lossy(full_line)

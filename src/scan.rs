@@ -166,6 +166,7 @@ impl<'a> Scanner<'a> {
                 batch,
                 label,
                 &self.allow,
+                chunk.binary,
                 &mut out,
             );
             for f in &mut out {

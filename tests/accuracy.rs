@@ -150,6 +150,7 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
             &matches,
             "gen",
             &|_| false,
+            false,
             &mut fs,
         );
         for p in &planted {

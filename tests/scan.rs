@@ -158,6 +158,8 @@ fn binary_files_are_scanned_for_provider_tokens_and_every_rule_applies_with_bina
     assert_eq!(code, 1);
     assert_eq!(rules(&v), vec!["github.pat-classic"]);
     assert_eq!(findings(&v)[0]["line"], 1);
+    // The context is the printable text around the secret, without the binary bytes.
+    assert_eq!(findings(&v)[0]["context"], format!("T={GH_TOKEN}"));
     assert_eq!(
         (
             v["summary"]["scanned"].as_u64(),

@@ -394,3 +394,31 @@ fn a_staged_archive_reports_only_the_secrets_its_committed_version_lacked() {
     let paths: Vec<&str> = fs.iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, vec!["dist/bundle.zip!conf/extra.env"]);
 }
+
+#[test]
+fn a_rebuilt_binary_reports_only_the_tokens_its_committed_version_lacked() {
+    let d = repo_with_commit();
+    let build = |tokens: &[&str], stamp: u8| {
+        let mut b = vec![0x7f, b'E', b'L', b'F', 0, stamp];
+        for t in tokens {
+            b.extend_from_slice(t.as_bytes());
+            b.extend_from_slice(&[0, stamp, 0]);
+        }
+        b
+    };
+    write(d.path(), "bin/tool", build(&[GH_TOKEN], 1));
+    git(d.path(), &["add", "-A"]);
+    git(d.path(), &["commit", "-q", "-m", "tool"]);
+    // Rebuilt with other bytes: the token it already held is not new.
+    write(d.path(), "bin/tool", build(&[GH_TOKEN], 2));
+    git(d.path(), &["add", "-A"]);
+    let (code, fs, err) = staged(d.path(), &[]);
+    assert_eq!((code, fs.len()), (0, 0), "{err} {fs:?}");
+    // Rebuilt with a second token: only that one is reported.
+    write(d.path(), "bin/tool", build(&[GH_TOKEN, GH_TOKEN_2], 3));
+    git(d.path(), &["add", "-A"]);
+    let (code, fs, err) = staged(d.path(), &[]);
+    assert_eq!(code, 1, "{err}");
+    let secrets: Vec<&str> = fs.iter().map(|f| f["secret"].as_str().unwrap()).collect();
+    assert_eq!(secrets, vec![GH_TOKEN_2]);
+}
