@@ -190,6 +190,62 @@ impl<'a> Scanner<'a> {
                 emit(out);
             }
         }
+        if chunk.binary {
+            self.utf16_string_findings(label, chunk, &mut emit);
+        }
+    }
+
+    /// The findings in the UTF-16LE strings of a binary chunk (.NET assemblies, Windows
+    /// resources; see [`utf16::ascii_runs`]), placed at their bytes in the input. They
+    /// are handed on after the chunk's other findings.
+    fn utf16_string_findings(
+        &mut self,
+        label: &str,
+        chunk: &Chunk<'_>,
+        emit: &mut impl FnMut(Vec<Finding>),
+    ) {
+        let data = chunk.data;
+        let (mut line, mut counted_to) = (chunk.start.line, 0);
+        utf16::ascii_runs(data, |start, text| {
+            if !chunk.keep.contains(&start) {
+                return;
+            }
+            self.matches.clear();
+            self.engine
+                .find_binary(text, &mut self.scratch, &mut self.matches);
+            if self.matches.is_empty() {
+                return;
+            }
+            let mut out = Vec::new();
+            finding::build(
+                self.engine,
+                text,
+                &self.matches,
+                label,
+                &self.allow,
+                true,
+                &mut out,
+            );
+            line += memchr::memchr_iter(b'\n', &data[counted_to..start]).count();
+            counted_to = start;
+            let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+            let mut column = crate::source::char_len(&data[line_start..start]);
+            if line_start == 0 {
+                column += chunk.start.column;
+            }
+            let at = chunk.start.byte as usize + start;
+            for f in &mut out {
+                // A run is one line of printable characters, two bytes each.
+                (f.line, f.end_line) = (line, line);
+                f.column += column;
+                f.end_column += column;
+                f.start_byte = at + 2 * f.start_byte;
+                f.end_byte = at + 2 * f.end_byte;
+            }
+            if !out.is_empty() {
+                emit(out);
+            }
+        });
     }
 }
 

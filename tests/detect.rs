@@ -639,3 +639,40 @@ fn a_private_key_and_a_token_compiled_into_classes_inside_a_jar_are_found() {
     );
     assert_eq!(v["summary"]["binary"], 2);
 }
+
+#[test]
+fn tokens_stored_as_utf16_strings_in_an_assembly_are_found_at_their_bytes() {
+    let d = dir();
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect() };
+    // A .NET assembly keeps string literals as UTF-16LE in its #US heap.
+    let mut dll = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
+    dll.resize(300, 0);
+    let at = dll.len();
+    dll.push(0x51);
+    dll.extend(utf16(GH_TOKEN));
+    dll.extend([0x01, 0x29]);
+    dll.extend(utf16("Server=db;User Id=sa;Password=Zq8vL2mK9xT4;"));
+    dll.extend([0x00; 64]);
+    write(d.path(), "bin/Release/App.dll", &dll);
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let got: Vec<(&str, &str, u64, u64)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap(),
+                f["secret"].as_str().unwrap(),
+                f["start_byte"].as_u64().unwrap(),
+                f["end_byte"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The password is free-form, not judged in binary data; the token is found, its
+    // byte range covering its UTF-16 characters.
+    let start = at as u64 + 1;
+    assert_eq!(
+        got,
+        vec![("github.pat-classic", GH_TOKEN, start, start + 80)]
+    );
+    assert_eq!(findings(&v)[0]["context"], GH_TOKEN);
+}

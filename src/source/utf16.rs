@@ -37,6 +37,48 @@ pub fn stored_len(text: &[u8]) -> u64 {
         .sum()
 }
 
+/// Runs shorter than this many characters are not reported by [`ascii_runs`].
+pub const MIN_RUN: usize = 16;
+
+/// Calls `found(start, text)` for each run of at least [`MIN_RUN`] printable ASCII
+/// characters stored as UTF-16LE in binary data (`H\0e\0l\0l\0o\0`): the strings of
+/// .NET assemblies and Windows resources. `start` is the run's byte offset in `data`
+/// and `text` its characters, one byte each. Only every 16th position is inspected
+/// until a UTF-16 character is seen there (a run of 16 characters spans 32 bytes, so
+/// it always covers one), which keeps the pass cheap on bytes that hold no strings.
+pub fn ascii_runs(data: &[u8], mut found: impl FnMut(usize, &[u8])) {
+    const STRIDE: usize = 16;
+    let printable = |b: u8| (0x20..0x7f).contains(&b) || b == b'\t';
+    let unit_at = |u: usize| u + 1 < data.len() && printable(data[u]) && data[u + 1] == 0;
+    let mut text = Vec::new();
+    let mut p = 0;
+    while p + 1 < data.len() {
+        let u = if unit_at(p) {
+            p
+        } else if p > 0 && unit_at(p - 1) {
+            p - 1
+        } else {
+            p += STRIDE;
+            continue;
+        };
+        let mut start = u;
+        while start >= 2 && unit_at(start - 2) {
+            start -= 2;
+        }
+        let mut end = u;
+        while unit_at(end) {
+            end += 2;
+        }
+        if (end - start) / 2 >= MIN_RUN {
+            text.clear();
+            text.extend(data[start..end].iter().step_by(2));
+            found(start, &text);
+        }
+        // The next position to inspect past the run.
+        p = (end / STRIDE + 1) * STRIDE;
+    }
+}
+
 /// Transcodes UTF-16 to UTF-8 as bytes arrive, however they are split.
 #[derive(Debug)]
 pub struct Decoder {
@@ -183,5 +225,42 @@ mod tests {
         assert_eq!(bom(b"\xfe\xff\0a"), Some(Endian::Big));
         assert_eq!(bom(b"\xef\xbb\xbfa"), None);
         assert_eq!(bom(b"\xff"), None);
+    }
+
+    #[test]
+    fn ascii_runs_find_utf16le_strings_in_binary_data() {
+        let utf16 =
+            |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect() };
+        for lead in 0..40 {
+            let mut data = vec![0xffu8; lead];
+            data.extend(utf16("Server=db;Password=Zq8vL2mK9xT4"));
+            data.extend([0x01, 0x00, 0x00, 0x7f]);
+            data.extend(utf16("short one"));
+            data.extend([0x00, 0x80]);
+            data.extend(utf16("ghp_R7kLq2Vx9Zb4Nm8Tp3Wc6Yd1Hf5Js0Ga2Qeu"));
+            let mut got = Vec::new();
+            ascii_runs(&data, |at, text| {
+                got.push((at, String::from_utf8(text.to_vec()).unwrap()))
+            });
+            let second = lead + 62 + 4 + 18 + 2;
+            assert_eq!(
+                got,
+                vec![
+                    (lead, "Server=db;Password=Zq8vL2mK9xT4".to_string()),
+                    (
+                        second,
+                        "ghp_R7kLq2Vx9Zb4Nm8Tp3Wc6Yd1Hf5Js0Ga2Qeu".to_string()
+                    ),
+                ],
+                "lead {lead}"
+            );
+        }
+        let mut n = 0;
+        ascii_runs(
+            b"plain ascii text is not utf-16 at all, however long",
+            |_, _| n += 1,
+        );
+        ascii_runs(&[0u8; 4096], |_, _| n += 1);
+        assert_eq!(n, 0);
     }
 }
