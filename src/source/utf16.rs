@@ -263,4 +263,58 @@ mod tests {
         ascii_runs(&[0u8; 4096], |_, _| n += 1);
         assert_eq!(n, 0);
     }
+
+    /// Every maximal run of at least [`MIN_RUN`] UTF-16LE printable characters, found
+    /// by inspecting every position.
+    fn all_runs(data: &[u8]) -> Vec<(usize, Vec<u8>)> {
+        let unit = |u: usize| {
+            u + 1 < data.len()
+                && ((0x20..0x7f).contains(&data[u]) || data[u] == b'\t')
+                && data[u + 1] == 0
+        };
+        let mut runs = Vec::new();
+        for parity in 0..2 {
+            let mut u = parity;
+            while u < data.len() {
+                if !unit(u) {
+                    u += 2;
+                    continue;
+                }
+                let start = u;
+                while unit(u) {
+                    u += 2;
+                }
+                if (u - start) / 2 >= MIN_RUN {
+                    runs.push((start, data[start..u].iter().step_by(2).copied().collect()));
+                }
+            }
+        }
+        runs.sort();
+        runs
+    }
+
+    use proptest::prelude::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// The strided search finds exactly the runs a byte-by-byte search finds.
+        #[test]
+        fn ascii_runs_agree_with_a_search_of_every_position(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[ -~]{0,40}".prop_map(|s: String| {
+                        s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect::<Vec<u8>>()
+                    }),
+                    proptest::collection::vec(proptest::prelude::any::<u8>(), 0..20),
+                    proptest::collection::vec(0u8..2, 0..9),
+                ],
+                0..60,
+            )
+        ) {
+            let data = parts.concat();
+            let mut got = Vec::new();
+            ascii_runs(&data, |at, text| got.push((at, text.to_vec())));
+            proptest::prop_assert_eq!(got, all_runs(&data));
+        }
+    }
 }
