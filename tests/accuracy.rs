@@ -276,3 +276,60 @@ fn binary_key_file_headers_are_found_in_whole_files_and_binary_decoys_are_not() 
     }
     assert!(reported.is_empty(), "binary decoys reported: {reported:?}");
 }
+
+#[test]
+fn provider_tokens_are_found_in_binary_data_and_random_binary_yields_nothing() {
+    let rules = RuleSet::builtin().expect("built-in rules");
+    let engine = Engine::new(rules).expect("engine");
+    let mut scratch = engine.new_scratch();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut noise =
+        |n: usize, rng: &mut Rng| -> Vec<u8> { (0..n).map(|_| rng.next() as u8).collect() };
+    let mut found = Vec::new();
+    // Every positive example of a rule that runs on binary input (not free-form,
+    // anchored on keywords) and that is found in text without decoding (binary input
+    // is not decoded), between runs of random bytes as in a compiled file.
+    let (mut planted, mut missed) = (0, Vec::new());
+    for (i, r) in engine.rules().rules().iter().enumerate() {
+        if r.free_form || r.anchor != Anchor::Keywords {
+            continue;
+        }
+        for e in &r.examples {
+            found.clear();
+            engine.find(e.as_bytes(), &mut scratch, &mut found);
+            if !found.iter().any(|m| m.rule == i && m.decoded.is_none()) {
+                continue;
+            }
+            let mut data = noise(64 + rng.below(300), &mut rng);
+            data.extend_from_slice(b"\0\n");
+            data.extend_from_slice(e.as_bytes());
+            data.extend_from_slice(b"\n\0");
+            data.extend(noise(64 + rng.below(300), &mut rng));
+            found.clear();
+            engine.find_binary(&data, &mut scratch, &mut found);
+            planted += 1;
+            if !found.iter().any(|m| m.rule == i) {
+                missed.push(format!("{}: {e}", r.id));
+            }
+        }
+    }
+    assert!(planted > 1000, "{planted} examples planted");
+    assert!(missed.is_empty(), "missed in binary data: {missed:#?}");
+    // Random bytes after the headers of common binary formats: nothing to report.
+    let heads: &[&[u8]] = &[
+        b"",
+        b"\x7fELF\x02\x01\x01\0",
+        b"\xca\xfe\xba\xbe\0\0\0\x34",
+        b"MZ\x90\0\x03\0\0\0",
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    ];
+    let mut reported = Vec::new();
+    for n in 0..2000 {
+        let mut data = heads[n % heads.len()].to_vec();
+        data.extend(noise(4096, &mut rng));
+        found.clear();
+        engine.find_binary(&data, &mut scratch, &mut found);
+        reported.extend(found.iter().map(|m| engine.rule(m.rule).id.clone()));
+    }
+    assert!(reported.is_empty(), "random binary reported: {reported:?}");
+}
