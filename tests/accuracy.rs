@@ -283,8 +283,7 @@ fn provider_tokens_are_found_in_binary_data_and_random_binary_yields_nothing() {
     let engine = Engine::new(rules).expect("engine");
     let mut scratch = engine.new_scratch();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut noise =
-        |n: usize, rng: &mut Rng| -> Vec<u8> { (0..n).map(|_| rng.next() as u8).collect() };
+    let noise = |n: usize, rng: &mut Rng| -> Vec<u8> { (0..n).map(|_| rng.next() as u8).collect() };
     let mut found = Vec::new();
     // Every positive example of a rule that runs on binary input (not free-form,
     // anchored on keywords) and that is found in text without decoding (binary input
