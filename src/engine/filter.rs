@@ -511,7 +511,17 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
         .collect();
     one_of(
         &plain,
-        &["password", "passwd", "pass", "secret", "token", "admin"],
+        &[
+            "password",
+            "passwd",
+            "pass",
+            "secret",
+            "token",
+            "admin",
+            "supersecret",
+            "mysecret",
+            "mypassword",
+        ],
     )
 }
 
@@ -719,6 +729,7 @@ mod tests {
         assert!(is_leet_stand_in(b"password123"));
         assert!(is_leet_stand_in(b"Secret1!"));
         assert!(is_leet_stand_in(b"p4ssw0rd2024"));
+        assert!(is_leet_stand_in(b"super$ecret"));
         assert!(!is_leet_stand_in(b"password12345"));
         assert!(!is_leet_stand_in(b"mypassword1"));
         assert!(names_password_word(b"SomeKindOfPassword123!@#"));
