@@ -731,7 +731,8 @@ mod tests {
         assert!(is_leet_stand_in(b"p4ssw0rd2024"));
         assert!(is_leet_stand_in(b"super$ecret"));
         assert!(!is_leet_stand_in(b"password12345"));
-        assert!(!is_leet_stand_in(b"mypassword1"));
+        assert!(is_leet_stand_in(b"mypassword1"));
+        assert!(!is_leet_stand_in(b"ourpassword1"));
         assert!(names_password_word(b"SomeKindOfPassword123!@#"));
         assert!(!names_password_word(b"Zq8vL2mK9xT4"));
         let rules = crate::rules::RuleSet::builtin().unwrap();
