@@ -402,13 +402,23 @@ impl Engine {
                 }
             }
         }
-        self.automaton.for_each(data, |pattern, start, end| {
-            for &ri in &self.keyword_rules[pattern] {
-                if !(binary && rules[ri as usize].free_form) {
+        // Two walks rather than one with a test per hit: the text walk is the hot loop
+        // of every scan, and stays as tight as it can be.
+        if binary {
+            self.automaton.for_each(data, |pattern, start, end| {
+                for &ri in &self.keyword_rules[pattern] {
+                    if !rules[ri as usize].free_form {
+                        open(ri, start, end, Some(WINDOW_BEFORE));
+                    }
+                }
+            });
+        } else {
+            self.automaton.for_each(data, |pattern, start, end| {
+                for &ri in &self.keyword_rules[pattern] {
                     open(ri, start, end, Some(WINDOW_BEFORE));
                 }
-            }
-        });
+            });
+        }
         if windows.is_empty() {
             return;
         }
