@@ -67,11 +67,13 @@ impl<'a> Scanner<'a> {
         out
     }
 
-    /// Like [`Scanner::findings`], for a binary input scanned without `--binary`:
-    /// provider token formats and private keys only (see [`Engine::find_binary`]).
-    pub fn binary_findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+    /// Like [`Scanner::findings`], for a binary input: provider token formats and
+    /// private keys only (see [`Engine::find_binary`]), or with `all_rules`
+    /// (`--binary`) every rule, as text; in its UTF-16LE strings too.
+    pub fn binary_findings(&mut self, label: &str, data: &[u8], all_rules: bool) -> Vec<Finding> {
         let mut out = Vec::new();
-        self.chunk_findings(label, &Chunk::whole_binary(data), |f| out.extend(f));
+        let chunk = Chunk::whole_binary(data, all_rules);
+        self.chunk_findings(label, &chunk, |f| out.extend(f));
         out
     }
 
@@ -110,6 +112,7 @@ impl<'a> Scanner<'a> {
             first: true,
             input_bytes: data.len() as u64,
             binary: false,
+            strings: false,
         };
         let mut out = Vec::new();
         self.chunk_findings(label, &chunk, |f| out.extend(f));
@@ -190,14 +193,15 @@ impl<'a> Scanner<'a> {
                 emit(out);
             }
         }
-        if chunk.binary {
+        if chunk.strings {
             self.utf16_string_findings(label, chunk, &mut emit);
         }
     }
 
     /// The findings in the UTF-16LE strings of a binary chunk (.NET assemblies, Windows
-    /// resources; see [`utf16::ascii_runs`]), placed at their bytes in the input. They
-    /// are handed on after the chunk's other findings.
+    /// resources; see [`utf16::ascii_runs`]), placed at their bytes in the input: of
+    /// provider formats only, or of every rule for a chunk scanned as text
+    /// (`--binary`). They are handed on after the chunk's other findings.
     fn utf16_string_findings(
         &mut self,
         label: &str,
@@ -211,8 +215,12 @@ impl<'a> Scanner<'a> {
                 return;
             }
             self.matches.clear();
-            self.engine
-                .find_binary(text, &mut self.scratch, &mut self.matches);
+            if chunk.binary {
+                self.engine
+                    .find_binary(text, &mut self.scratch, &mut self.matches);
+            } else {
+                self.engine.find(text, &mut self.scratch, &mut self.matches);
+            }
             if self.matches.is_empty() {
                 return;
             }

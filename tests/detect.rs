@@ -675,4 +675,14 @@ fn tokens_stored_as_utf16_strings_in_an_assembly_are_found_at_their_bytes() {
         vec![("github.pat-classic", GH_TOKEN, start, start + 80)]
     );
     assert_eq!(findings(&v)[0]["context"], GH_TOKEN);
+    // With --binary every rule runs, on the strings too: the connection string's
+    // password is found.
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--binary"]);
+    assert_eq!(code, 1, "{err}");
+    let secrets: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert!(secrets.contains(&GH_TOKEN), "{secrets:?}");
+    assert!(secrets.contains(&"Zq8vL2mK9xT4"), "{secrets:?}");
 }

@@ -285,12 +285,10 @@ impl BlobSink for Sink<'_> {
         if utf16.is_none() && looks_binary(data) {
             let label = self.label(&id);
             let mut found = self.scanner.header_findings(&label, data);
-            if !self.ctx.delivery.binary {
-                found.extend(self.scanner.binary_findings(&label, data));
-                self.found(id, found);
-                return;
-            }
+            let all_rules = self.ctx.delivery.binary;
+            found.extend(self.scanner.binary_findings(&label, data, all_rules));
             self.found(id, found);
+            return;
         }
         if git::is_lfs_pointer(data) {
             self.ctx

@@ -202,25 +202,24 @@ fn added_findings(
     }
     if binary_data {
         header = scanner.header_findings(label, &new.data);
-        if !binary {
-            // Provider token formats only; those its `HEAD` version held are not new.
-            let mut found = scanner.binary_findings(label, &new.data);
-            if let Some(old_id) = f.old
-                && !found.is_empty()
-            {
-                let old = repo
-                    .find_object(old_id)
-                    .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
-                let before: HashSet<String> = old_scanner
-                    .binary_findings(label, &old.data)
-                    .into_iter()
-                    .map(|f| f.fingerprint)
-                    .collect();
-                found.retain(|f| !before.contains(&f.fingerprint));
-            }
-            header.extend(found);
-            return Ok(Outcome::Found(header));
+        // Lines mean little in binary data: what is new is what its `HEAD` version
+        // did not hold.
+        let mut found = scanner.binary_findings(label, &new.data, binary);
+        if let Some(old_id) = f.old
+            && !found.is_empty()
+        {
+            let old = repo
+                .find_object(old_id)
+                .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
+            let before: HashSet<String> = old_scanner
+                .binary_findings(label, &old.data, binary)
+                .into_iter()
+                .map(|f| f.fingerprint)
+                .collect();
+            found.retain(|f| !before.contains(&f.fingerprint));
         }
+        header.extend(found);
+        return Ok(Outcome::Found(header));
     }
     let Some(old_id) = f.old else {
         header.extend(scanner.findings(label, &new.data));

@@ -119,11 +119,12 @@ pub fn scan_stream<R: Read, C: Consumer>(
     }
     let utf16 = matches!(fill, Fill::Utf16 { .. });
     // Without `binary`, a binary input is scanned for provider token formats only.
-    let mut restricted = false;
+    let (mut restricted, mut strings) = (false, false);
     if looks_binary(buf) {
         // Transcoded UTF-16 holding NULs is not a key file: no header to check.
         if !utf16 {
             c.binary(label, buf);
+            strings = true;
         }
         restricted = !binary;
     }
@@ -142,6 +143,7 @@ pub fn scan_stream<R: Read, C: Consumer>(
             first,
             input_bytes: 0,
             binary: restricted,
+            strings,
         };
         chunk.input_bytes =
             chunk.stored_len(&buf[keep_from..keep_end]) + if first { start.byte } else { 0 };

@@ -83,6 +83,9 @@ pub struct Chunk<'a> {
     /// A binary input scanned without `--binary`: only provider token formats and
     /// private keys are looked for (see [`crate::engine::Engine::find_binary`]).
     pub binary: bool,
+    /// A binary input: the strings it stores as UTF-16LE are scanned too (see
+    /// [`utf16::ascii_runs`]).
+    pub strings: bool,
 }
 
 impl<'a> Chunk<'a> {
@@ -96,13 +99,17 @@ impl<'a> Chunk<'a> {
             first: true,
             input_bytes: data.len() as u64,
             binary: false,
+            strings: false,
         }
     }
 
-    /// A whole binary input, scanned for provider token formats and private keys only.
-    pub fn whole_binary(data: &'a [u8]) -> Chunk<'a> {
+    /// A whole binary input, scanned for provider token formats and private keys only
+    /// (`all_rules` false), or with every rule as text (`--binary`); its UTF-16LE
+    /// strings either way.
+    pub fn whole_binary(data: &'a [u8], all_rules: bool) -> Chunk<'a> {
         Chunk {
-            binary: true,
+            binary: !all_rules,
+            strings: true,
             ..Chunk::whole(data)
         }
     }
@@ -193,11 +200,7 @@ fn deliver_at<C: Consumer>(
     c.binary(label, data);
     let kind = archive::kind(data).filter(|_| opts.archives && depth < archive::MAX_DEPTH);
     let Some(kind) = kind else {
-        if opts.binary {
-            c.input(label, data);
-        } else {
-            c.chunk(label, &Chunk::whole_binary(data));
-        }
+        c.chunk(label, &Chunk::whole_binary(data, opts.binary));
         return;
     };
     let member = |name: &str| format!("{label}!{name}");
@@ -226,7 +229,7 @@ fn deliver_at<C: Consumer>(
     match result {
         Ok(()) => {}
         // With --binary, what cannot be read as an archive is scanned as bytes.
-        Err(_) if opts.binary => c.input(label, data),
+        Err(_) if opts.binary => c.chunk(label, &Chunk::whole_binary(data, true)),
         Err(why) => c.skipped(label, SkipReason::Archive(why)),
     }
 }
