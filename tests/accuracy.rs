@@ -218,6 +218,19 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
     );
 }
 
+/// The first bytes of common binary files that hold no key: none, PNG, zip, ELF,
+/// gzip, a Java class, a Windows executable, a DER certificate.
+const BINARY_HEADS: &[&[u8]] = &[
+    b"",
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    b"PK\x03\x04\x14\0\0\0\x08\0",
+    b"\x7fELF\x02\x01\x01\0",
+    b"\x1f\x8b\x08\0",
+    b"\xca\xfe\xba\xbe\0\0\0\x34",
+    b"MZ\x90\0\x03\0\0\0",
+    b"\x30\x82\x03\x0d\x30\x82\x01\xf5\xa0\x03\x02\x01\x02",
+];
+
 #[test]
 fn binary_key_file_headers_are_found_in_whole_files_and_binary_decoys_are_not() {
     let rules = RuleSet::builtin().expect("built-in rules");
@@ -258,18 +271,9 @@ fn binary_key_file_headers_are_found_in_whole_files_and_binary_decoys_are_not() 
     }
     // Binary files that are not keys: random bytes, and the headers of common formats
     // followed by random bytes.
-    let heads: &[&[u8]] = &[
-        b"",
-        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
-        b"PK\x03\x04\x14\0\0\0\x08\0",
-        b"\x7fELF\x02\x01\x01\0",
-        b"\x1f\x8b\x08\0",
-        b"\xca\xfe\xba\xbe\0\0\0\x34",
-        b"\x30\x82\x03\x0d\x30\x82\x01\xf5\xa0\x03\x02\x01\x02",
-    ];
     let mut reported = Vec::new();
     for n in 0..3000 {
-        let data = file(heads[n % heads.len()], &mut rng);
+        let data = file(BINARY_HEADS[n % BINARY_HEADS.len()], &mut rng);
         found.clear();
         engine.find_header(&data, &mut scratch, &mut found);
         reported.extend(found.iter().map(|m| engine.rule(m.rule).id.clone()));
@@ -315,16 +319,9 @@ fn provider_tokens_are_found_in_binary_data_and_random_binary_yields_nothing() {
     assert!(planted > 1000, "{planted} examples planted");
     assert!(missed.is_empty(), "missed in binary data: {missed:#?}");
     // Random bytes after the headers of common binary formats: nothing to report.
-    let heads: &[&[u8]] = &[
-        b"",
-        b"\x7fELF\x02\x01\x01\0",
-        b"\xca\xfe\xba\xbe\0\0\0\x34",
-        b"MZ\x90\0\x03\0\0\0",
-        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
-    ];
     let mut reported = Vec::new();
     for n in 0..2000 {
-        let mut data = heads[n % heads.len()].to_vec();
+        let mut data = BINARY_HEADS[n % BINARY_HEADS.len()].to_vec();
         data.extend(noise(4096, &mut rng));
         found.clear();
         engine.find_binary(&data, &mut scratch, &mut found);
