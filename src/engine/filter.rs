@@ -112,17 +112,16 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
 ];
 
 fn is_non_secret_token_key(key: &[u8]) -> bool {
-    if key.len() < 9 {
-        return false;
-    }
-    let norm: Vec<u8> = key
-        .iter()
-        .filter(|b| !matches!(b, b'_' | b'-' | b'.' | b' '))
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    NON_SECRET_TOKEN_KEYS
-        .iter()
-        .any(|k| norm.ends_with(k.as_bytes()))
+    // Compared from the end, skipping separators: nothing is allocated per candidate.
+    let ends_with = |word: &str| {
+        let mut k = key
+            .iter()
+            .rev()
+            .filter(|b| !matches!(b, b'_' | b'-' | b'.' | b' '))
+            .map(u8::to_ascii_lowercase);
+        word.bytes().rev().all(|w| k.next() == Some(w))
+    };
+    key.len() >= 9 && NON_SECRET_TOKEN_KEYS.iter().any(|w| ends_with(w))
 }
 
 /// True when `after` (the text after a secret) is `@` and a host of a domain reserved
