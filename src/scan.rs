@@ -67,9 +67,10 @@ impl<'a> Scanner<'a> {
         out
     }
 
-    /// Like [`Scanner::findings`], for a binary input: provider token formats and
-    /// private keys only (see [`Engine::find_binary`]), or with `all_rules`
-    /// (`--binary`) every rule, as text; in its UTF-16LE strings too.
+    /// Like [`Scanner::findings`], for a binary input: its header checked for key
+    /// stores and keys, then provider token formats and private keys only (see
+    /// [`Engine::find_binary`]), or with `all_rules` (`--binary`) every rule, as text;
+    /// in its UTF-16LE strings too.
     pub fn binary_findings(&mut self, label: &str, data: &[u8], all_rules: bool) -> Vec<Finding> {
         let mut out = Vec::new();
         let chunk = Chunk::whole_binary(data, all_rules);
@@ -78,8 +79,8 @@ impl<'a> Scanner<'a> {
     }
 
     /// The findings of the file-header rules (binary key stores and keys) on a binary
-    /// input. The input is not counted as scanned (its scan counts it).
-    pub fn header_findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+    /// input (all of it, or its first chunk when it is streamed).
+    fn header_findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
         if !self.engine.has_header_rules() {
             return Vec::new();
         }
@@ -133,6 +134,13 @@ impl<'a> Scanner<'a> {
             self.counters.scanned.fetch_add(1, Ordering::Relaxed);
             if chunk.binary {
                 self.counters.binary.fetch_add(1, Ordering::Relaxed);
+            }
+            // A binary input's header: a key store or key in binary form.
+            if chunk.strings {
+                let found = self.header_findings(label, chunk.data);
+                if !found.is_empty() {
+                    emit(found);
+                }
             }
         }
         self.counters
@@ -283,11 +291,6 @@ impl Consumer for Collect<'_, '_> {
         self.scanner.chunk_findings(label, chunk, |f| out.extend(f));
     }
 
-    fn binary(&mut self, label: &str, data: &[u8]) {
-        let found = self.scanner.header_findings(label, data);
-        self.findings.extend(found);
-    }
-
     fn skipped(&mut self, label: &str, reason: SkipReason) {
         self.skipped.push((label.to_string(), reason));
     }
@@ -348,13 +351,6 @@ impl Consumer for Worker<'_> {
             // The collector only goes away when the run is over; nothing to do then.
             let _ = tx.send(Event::Findings(f));
         });
-    }
-
-    fn binary(&mut self, label: &str, data: &[u8]) {
-        let found = self.scanner.header_findings(label, data);
-        if !found.is_empty() {
-            self.send(Event::Findings(found));
-        }
     }
 
     fn skipped(&mut self, label: &str, reason: SkipReason) {

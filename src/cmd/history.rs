@@ -234,12 +234,20 @@ impl<'a> Sink<'a> {
         let mut c = Collect::new(&mut self.scanner);
         crate::source::deliver(&label, data, &self.ctx.delivery, &mut c);
         let Collect {
-            findings, skipped, ..
+            findings,
+            skipped,
+            errors,
+            ..
         } = c;
         for (member, reason) in skipped {
             let _ = self
                 .tx
                 .send(Event::Skipped(format!("{member} (blob {id})"), reason));
+        }
+        for (member, message) in errors {
+            let _ = self
+                .tx
+                .send(Event::Error(format!("{member} (blob {id})"), message));
         }
         self.found(id, findings);
     }
@@ -284,9 +292,8 @@ impl BlobSink for Sink<'_> {
         let utf16 = crate::source::chunk::utf16_mark(data);
         if utf16.is_none() && looks_binary(data) {
             let label = self.label(&id);
-            let mut found = self.scanner.header_findings(&label, data);
             let all_rules = self.ctx.delivery.binary;
-            found.extend(self.scanner.binary_findings(&label, data, all_rules));
+            let found = self.scanner.binary_findings(&label, data, all_rules);
             self.found(id, found);
             return;
         }

@@ -84,12 +84,19 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
                 Ok(Outcome::Skipped(r)) => {
                     let _ = tx.send(Event::Skipped(label, r));
                 }
-                Ok(Outcome::Archive(v, skipped)) => {
-                    if !v.is_empty() {
-                        let _ = tx.send(Event::Findings(v));
+                Ok(Outcome::Binary {
+                    found,
+                    skipped,
+                    errors,
+                }) => {
+                    if !found.is_empty() {
+                        let _ = tx.send(Event::Findings(found));
                     }
                     for (member, reason) in skipped {
                         let _ = tx.send(Event::Skipped(member, reason));
+                    }
+                    for (member, message) in errors {
+                        let _ = tx.send(Event::Error(member, message));
                     }
                 }
                 Err(e) => {
@@ -138,9 +145,13 @@ pub fn run(args: &StagedArgs) -> Result<i32> {
 enum Outcome {
     Found(Vec<Finding>),
     Skipped(SkipReason),
-    /// An archive: the findings in its members that its `HEAD` version lacked, and the
-    /// members that were skipped.
-    Archive(Vec<Finding>, Vec<(String, SkipReason)>),
+    /// A binary file or an archive: the findings its `HEAD` version lacked, and the
+    /// archive members that were skipped or could not be read.
+    Binary {
+        found: Vec<Finding>,
+        skipped: Vec<(String, SkipReason)>,
+        errors: Vec<(String, String)>,
+    },
 }
 
 /// Scans the staged blob and keeps the findings on lines the commit adds whose secret
@@ -153,7 +164,7 @@ fn added_findings(
     label: &str,
     opts: &Delivery,
 ) -> Result<Outcome> {
-    let (max_size, binary) = (opts.max_file_size, opts.binary);
+    let max_size = opts.max_file_size;
     let header = repo
         .find_header(f.new)
         .with_context(|| format!("cannot read staged blob {}", f.new))?;
@@ -172,9 +183,6 @@ fn added_findings(
     let new = repo
         .find_object(f.new)
         .with_context(|| format!("cannot read staged blob {}", f.new))?;
-    // A binary key store's finding is the whole file: staging it, or a change to it,
-    // adds it.
-    let mut header = Vec::new();
     let binary_data = looks_binary(&new.data);
     let is_archive = binary_data && archive::kind(&new.data).is_some();
     if blob_size > max_size && !(opts.archives && is_archive) {
@@ -183,10 +191,13 @@ fn added_findings(
             limit: max_size,
         }));
     }
-    if opts.archives && is_archive {
+    if binary_data {
+        // A binary file or an archive, delivered as a file would be. Lines mean little
+        // in binary data: what is new is what its `HEAD` version did not hold (a key
+        // store's finding is the whole file, so a changed one is new).
         let mut c = Collect::new(scanner);
         crate::source::deliver(label, &new.data, opts, &mut c);
-        let (mut found, skipped) = (c.findings, c.skipped);
+        let (mut found, skipped, errors) = (c.findings, c.skipped, c.errors);
         if let Some(old_id) = f.old
             && !found.is_empty()
         {
@@ -198,32 +209,14 @@ fn added_findings(
             let before: HashSet<String> = c.findings.into_iter().map(|f| f.fingerprint).collect();
             found.retain(|f| !before.contains(&f.fingerprint));
         }
-        return Ok(Outcome::Archive(found, skipped));
-    }
-    if binary_data {
-        header = scanner.header_findings(label, &new.data);
-        // Lines mean little in binary data: what is new is what its `HEAD` version
-        // did not hold.
-        let mut found = scanner.binary_findings(label, &new.data, binary);
-        if let Some(old_id) = f.old
-            && !found.is_empty()
-        {
-            let old = repo
-                .find_object(old_id)
-                .with_context(|| format!("cannot read blob {old_id} of HEAD"))?;
-            let before: HashSet<String> = old_scanner
-                .binary_findings(label, &old.data, binary)
-                .into_iter()
-                .map(|f| f.fingerprint)
-                .collect();
-            found.retain(|f| !before.contains(&f.fingerprint));
-        }
-        header.extend(found);
-        return Ok(Outcome::Found(header));
+        return Ok(Outcome::Binary {
+            found,
+            skipped,
+            errors,
+        });
     }
     let Some(old_id) = f.old else {
-        header.extend(scanner.findings(label, &new.data));
-        return Ok(Outcome::Found(header));
+        return Ok(Outcome::Found(scanner.findings(label, &new.data)));
     };
     let old = repo
         .find_object(old_id)
@@ -247,7 +240,7 @@ fn added_findings(
         }
     }
     if found.is_empty() {
-        return Ok(Outcome::Found(header));
+        return Ok(Outcome::Found(found));
     }
     let old_secrets: HashSet<String> = old_scanner
         .findings(label, &old.data)
@@ -263,8 +256,7 @@ fn added_findings(
                     .is_none_or(|line| !old_lines.contains(line))
             })
     });
-    header.extend(found);
-    Ok(Outcome::Found(header))
+    Ok(Outcome::Found(found))
 }
 
 /// The byte ranges of `new` and `old` left after removing their common prefix and

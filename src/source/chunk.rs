@@ -119,15 +119,9 @@ pub fn scan_stream<R: Read, C: Consumer>(
     }
     let utf16 = matches!(fill, Fill::Utf16 { .. });
     // Without `binary`, a binary input is scanned for provider token formats only.
-    let (mut restricted, mut strings) = (false, false);
-    if looks_binary(buf) {
-        // Transcoded UTF-16 holding NULs is not a key file: no header to check.
-        if !utf16 {
-            c.binary(label, buf);
-            strings = true;
-        }
-        restricted = !binary;
-    }
+    // Transcoded UTF-16 holding NULs is not a key file, nor a holder of UTF-16 strings.
+    let looks = looks_binary(buf);
+    let (restricted, strings) = (looks && !binary, looks && !utf16);
     let mut keep_from = 0;
     let mut first = true;
     loop {

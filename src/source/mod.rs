@@ -83,7 +83,8 @@ pub struct Chunk<'a> {
     /// A binary input scanned without `--binary`: only provider token formats and
     /// private keys are looked for (see [`crate::engine::Engine::find_binary`]).
     pub binary: bool,
-    /// A binary input: the strings it stores as UTF-16LE are scanned too (see
+    /// A binary input: its header is checked for key stores and keys (first chunk),
+    /// and the strings it stores as UTF-16LE are scanned too (see
     /// [`utf16::ascii_runs`]).
     pub strings: bool,
 }
@@ -132,10 +133,6 @@ pub trait Consumer {
     }
     /// A piece of an input to scan; the pieces of one input come in order.
     fn chunk(&mut self, label: &str, chunk: &Chunk<'_>);
-    /// An input that looks binary (all of it, or its first chunk when it is large),
-    /// handed over before it is scanned: the consumer checks its header for binary
-    /// key stores and keys.
-    fn binary(&mut self, _label: &str, _data: &[u8]) {}
     /// An input that was not scanned, and why.
     fn skipped(&mut self, label: &str, reason: SkipReason);
     /// An input that could not be read.
@@ -157,11 +154,9 @@ pub struct Delivery {
     pub chunk_size: usize,
 }
 
-/// Hands an input held in memory to `c`: UTF-16 text transcoded, binary input to
-/// [`Consumer::binary`] and then scanned for provider token formats only (or as text,
-/// with `binary`), archives
-/// opened and their members delivered in turn (labelled `label!member`), other input
-/// as text.
+/// Hands an input held in memory to `c`: UTF-16 text transcoded, archives opened and
+/// their members delivered in turn (labelled `label!member`), other binary input as a
+/// binary chunk ([`Chunk::whole_binary`]), other input as text.
 pub fn deliver<C: Consumer>(label: &str, data: &[u8], opts: &Delivery, c: &mut C) {
     deliver_at(
         label,
@@ -197,7 +192,6 @@ fn deliver_at<C: Consumer>(
         c.input(label, data);
         return;
     }
-    c.binary(label, data);
     let kind = archive::kind(data).filter(|_| opts.archives && depth < archive::MAX_DEPTH);
     let Some(kind) = kind else {
         c.chunk(label, &Chunk::whole_binary(data, opts.binary));
