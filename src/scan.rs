@@ -62,8 +62,13 @@ impl<'a> Scanner<'a> {
 
     /// Scans `data`, counting it, and returns its findings sorted by position.
     pub fn findings(&mut self, label: &str, data: &[u8]) -> Vec<Finding> {
+        self.collect(label, &Chunk::whole(data))
+    }
+
+    /// All the findings of `chunk`, in one vector.
+    fn collect(&mut self, label: &str, chunk: &Chunk<'_>) -> Vec<Finding> {
         let mut out = Vec::new();
-        self.chunk_findings(label, &Chunk::whole(data), |f| out.extend(f));
+        self.chunk_findings(label, chunk, |f| out.extend(f));
         out
     }
 
@@ -72,10 +77,7 @@ impl<'a> Scanner<'a> {
     /// [`Engine::find_binary`]), or with `all_rules` (`--binary`) every rule, as text;
     /// in its UTF-16LE strings too.
     pub fn binary_findings(&mut self, label: &str, data: &[u8], all_rules: bool) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let chunk = Chunk::whole_binary(data, all_rules);
-        self.chunk_findings(label, &chunk, |f| out.extend(f));
-        out
+        self.collect(label, &Chunk::whole_binary(data, all_rules))
     }
 
     /// The findings of the file-header rules (binary key stores and keys) on a binary
@@ -115,9 +117,7 @@ impl<'a> Scanner<'a> {
             binary: false,
             strings: false,
         };
-        let mut out = Vec::new();
-        self.chunk_findings(label, &chunk, |f| out.extend(f));
-        out
+        self.collect(label, &chunk)
     }
 
     /// Scans one chunk of an input (or a whole input: [`Chunk::whole`]) and hands its
