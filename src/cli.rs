@@ -208,6 +208,10 @@ pub struct ScanArgs {
     /// Do not honour .gitignore, .ignore and .ferretignore files
     #[arg(long)]
     pub no_ignore: bool,
+    /// Follow symbolic links to files and directories (loops and dangling links are
+    /// skipped with a message); by default links are counted and not followed
+    #[arg(long, short = 'L', visible_alias = "follow")]
+    pub follow_symlinks: bool,
     /// Scan binary files (a NUL byte in their first 8 KiB) with every rule, as text;
     /// by default they are scanned for private keys, key stores and provider token
     /// formats only

@@ -432,7 +432,17 @@ impl Collector {
                 summary.skipped_too_large += 1;
                 true
             }
-            SkipReason::Symlink | SkipReason::Special | SkipReason::Archive(_) => {
+            SkipReason::Symlink => {
+                summary.skipped_other += 1;
+                summary.skipped_symlinks += 1;
+                false
+            }
+            // Asked to follow links, the user hears of each that leads nowhere.
+            SkipReason::BadLink(_) => {
+                summary.skipped_other += 1;
+                true
+            }
+            SkipReason::Special | SkipReason::Archive(_) => {
                 summary.skipped_other += 1;
                 false
             }

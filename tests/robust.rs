@@ -319,6 +319,61 @@ fn symlink_loops_are_not_followed() {
 }
 
 #[test]
+fn followed_symlinks_are_scanned_and_loops_and_dangling_links_are_skipped_with_a_message() {
+    use std::os::unix::fs::symlink;
+    let d = dir();
+    write(d.path(), "outside/a.env", format!("T={GH_TOKEN}\n"));
+    std::fs::create_dir_all(d.path().join("src")).unwrap();
+    symlink("../outside", d.path().join("src/linked_dir")).unwrap();
+    symlink("loop_b", d.path().join("src/loop_a")).unwrap();
+    symlink("loop_a", d.path().join("src/loop_b")).unwrap();
+    symlink("..", d.path().join("src/up")).unwrap();
+    symlink("gone", d.path().join("src/dangling")).unwrap();
+
+    // Not followed by default: counted and named in the summary.
+    let (code, v, err) = json_report(d.path(), &["scan", "src"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["summary"]["skipped_symlinks"], 5);
+    let human = ferret()
+        .current_dir(d.path())
+        .args(["scan", "src"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&human).contains("skipped 5 symbolic links (not followed; --follow-symlinks"),
+        "{}",
+        stdout(&human)
+    );
+
+    // Followed: the linked directory is scanned; each link leading nowhere is skipped
+    // with a message, and the scan still exits 1 for its finding, not 2.
+    let (code, v, err) = json_report(d.path(), &["scan", "src", "--follow-symlinks"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(findings(&v).len(), 1, "{err}");
+    assert_eq!(findings(&v)[0]["path"], "src/linked_dir/a.env");
+    assert_eq!(v["summary"]["skipped_other"], 4, "{err}");
+    assert_eq!(v["summary"]["errors"], 0, "{err}");
+    assert!(
+        err.contains("src/up: symbolic link not followed: it loops back to"),
+        "{err}"
+    );
+    assert!(
+        err.contains("src/dangling: symbolic link not followed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("src/loop_a: symbolic link not followed"),
+        "{err}"
+    );
+
+    // A dangling link named on the command line is still an error.
+    let (code, _, err) = json_report(d.path(), &["scan", "-L", "src/dangling", "src/linked_dir"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("error: src/dangling"), "{err}");
+}
+
+#[test]
 fn fifos_and_devices_are_never_opened_and_never_block() {
     let d = dir();
     write(d.path(), "a.env", format!("T={GH_TOKEN}\n"));

@@ -30,6 +30,7 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
         .collect();
     let opts = FsOptions {
         no_ignore: args.no_ignore,
+        follow_links: args.follow_symlinks,
         threads: cfg.threads,
         io: match args.io {
             IoMode::Read => Io::Read,

@@ -30,7 +30,10 @@ pub struct Summary {
     /// provider token formats only; `--binary` applies every rule to them.
     pub binary: u64,
     pub skipped_too_large: u64,
+    /// Every other skipped input: links, special files, unreadable archive members.
     pub skipped_other: u64,
+    /// The symbolic links among `skipped_other` (not followed).
+    pub skipped_symlinks: u64,
     pub errors: u64,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
@@ -89,8 +92,15 @@ impl Summary {
             if self.skipped_too_large > 0 {
                 parts.push(format!("{} too large", self.skipped_too_large));
             }
-            if self.skipped_other > 0 {
-                parts.push(format!("{} other", self.skipped_other));
+            if self.skipped_symlinks > 0 {
+                parts.push(format!(
+                    "{} (not followed; --follow-symlinks follows them)",
+                    plural(self.skipped_symlinks, "symbolic link")
+                ));
+            }
+            let other = self.skipped_other - self.skipped_symlinks;
+            if other > 0 {
+                parts.push(format!("{other} other (--verbose lists them)"));
             }
             s.push_str(&format!("; skipped {}", parts.join(", ")));
         }

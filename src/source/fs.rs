@@ -30,6 +30,8 @@ pub enum Io {
 #[derive(Debug, Clone)]
 pub struct FsOptions {
     pub no_ignore: bool,
+    /// Follow symbolic links (loops and dangling links are skipped with a message).
+    pub follow_links: bool,
     pub threads: usize,
     pub io: Io,
     /// How a file read into memory is handed on: binary files, archives, the size
@@ -59,7 +61,7 @@ where
     }
     let honour = !opts.no_ignore;
     wb.hidden(false)
-        .follow_links(false)
+        .follow_links(opts.follow_links)
         .git_ignore(honour)
         .git_global(honour)
         .git_exclude(honour)
@@ -70,13 +72,14 @@ where
     if honour {
         wb.add_custom_ignore_filename(".ferretignore");
     }
+    let named = &paths;
     wb.build_parallel().run(|| {
         let mut consumer = make();
         let mut buf = Vec::new();
         Box::new(move |entry| {
             match entry {
                 Ok(entry) => visit(&entry, opts, &mut consumer, &mut buf),
-                Err(e) => report_walk_error(e, &mut consumer),
+                Err(e) => report_walk_error(e, opts.follow_links, named, &mut consumer),
             }
             WalkState::Continue
         })
@@ -92,7 +95,12 @@ pub fn display(path: &Path) -> String {
     }
 }
 
-fn report_walk_error<C: Consumer>(e: ignore::Error, c: &mut C) {
+fn report_walk_error<C: Consumer>(
+    e: ignore::Error,
+    following: bool,
+    named: &[&PathBuf],
+    c: &mut C,
+) {
     fn path_of(e: &ignore::Error) -> Option<&Path> {
         match e {
             ignore::Error::WithPath { path, .. } => Some(path),
@@ -103,7 +111,36 @@ fn report_walk_error<C: Consumer>(e: ignore::Error, c: &mut C) {
             _ => None,
         }
     }
-    let label = path_of(&e).map(display).unwrap_or_default();
+    fn loop_ancestor(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::Loop { ancestor, .. } => Some(ancestor),
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => loop_ancestor(err),
+            _ => None,
+        }
+    }
+    let path = path_of(&e);
+    let named = path.is_some_and(|p| named.iter().any(|n| n.as_path() == p));
+    let label = path.map(display).unwrap_or_default();
+    // Followed links that lead nowhere are a property of the tree, not a failure of
+    // the scan: skipped with a message. A path named on the command line that cannot
+    // be opened stays an error.
+    if following && !named {
+        if let Some(ancestor) = loop_ancestor(&e) {
+            let why = format!("it loops back to {}", display(ancestor));
+            c.skipped(&label, SkipReason::BadLink(why));
+            return;
+        }
+        if let Some(p) = path.filter(|p| p.is_symlink()) {
+            let why = match std::fs::metadata(p) {
+                Err(io) => io.to_string(),
+                Ok(_) => e.to_string(),
+            };
+            c.skipped(&label, SkipReason::BadLink(why));
+            return;
+        }
+    }
     c.error(&label, e.to_string());
 }
 

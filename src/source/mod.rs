@@ -16,8 +16,12 @@ use std::ops::Range;
 pub enum SkipReason {
     /// Larger than `--max-file-size`.
     TooLarge { size: u64, limit: u64 },
-    /// A symbolic link found while walking (links are not followed).
+    /// A symbolic link found while walking (links are not followed without
+    /// `--follow-symlinks`).
     Symlink,
+    /// A symbolic link that, followed, leads nowhere: dangling, or a loop back to a
+    /// directory being walked.
+    BadLink(String),
     /// A FIFO, socket or device: never opened, so never blocks.
     Special,
     /// An archive member (or the rest of an archive) that could not be read:
@@ -35,7 +39,10 @@ impl fmt::Display for SkipReason {
                 human_bytes(*size),
                 human_bytes(*limit)
             ),
-            SkipReason::Symlink => f.write_str("symbolic link (not followed)"),
+            SkipReason::Symlink => {
+                f.write_str("symbolic link (not followed; --follow-symlinks follows links)")
+            }
+            SkipReason::BadLink(why) => write!(f, "symbolic link not followed: {why}"),
             SkipReason::Special => f.write_str("not a regular file (FIFO, socket or device)"),
             SkipReason::Archive(why) => write!(f, "not read from the archive: {why}"),
         }
