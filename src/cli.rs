@@ -155,7 +155,7 @@ pub struct CommonArgs {
     #[arg(long, requires = "rules")]
     pub no_builtin_rules: bool,
     /// Skip inputs larger than this (e.g. 25MB, 512KiB, 1G); skipped inputs are reported
-    #[arg(long, value_name = "SIZE", default_value = "25MB", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "256MB", value_parser = parse_size)]
     pub max_file_size: u64,
     /// Layers of base64 / percent-encoding to decode and rescan (0 turns decoding off)
     #[arg(long, value_name = "N", default_value_t = crate::engine::DEFAULT_DECODE_DEPTH,

@@ -44,7 +44,7 @@ fn two_gigabyte_file_is_skipped_by_size_with_a_message_and_the_rest_is_scanned()
     assert_eq!(findings(&v).len(), 1);
     assert_eq!(v["summary"]["skipped_too_large"], 1);
     assert!(
-        err.contains("skipped huge.log: 2.0 GB is over the 25.0 MB limit (--max-file-size)"),
+        err.contains("skipped huge.log: 2.0 GB is over the 256.0 MB limit (--max-file-size)"),
         "{err}"
     );
 }
