@@ -11,6 +11,7 @@ macro_rules! rule_files {
 }
 
 rule_files![
+    "ai-data.toml",
     "ai-platforms.toml",
     "ai.toml",
     "alibaba.toml",
@@ -29,11 +30,13 @@ rule_files![
     "crypto.toml",
     "data-platforms.toml",
     "datadog.toml",
+    "devplatforms.toml",
     "devtools.toml",
     "digitalocean.toml",
     "discord.toml",
     "doppler.toml",
     "email.toml",
+    "fintech.toml",
     "gcp.toml",
     "generic.toml",
     "gitea.toml",
@@ -58,6 +61,7 @@ rule_files![
     "private-keys.toml",
     "productivity.toml",
     "registries.toml",
+    "saas-more.toml",
     "saas.toml",
     "sentry.toml",
     "shopify.toml",
