@@ -51,6 +51,12 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     {
         return None;
     }
+    // Key rules match DER in base64 by design; any other rule's value holding it is a
+    // certificate pasted where a token goes (the AWS documentation's example session
+    // token is a slice of a certificate), not a credential.
+    if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
+        return None;
+    }
     if rule.generic
         && (!generic_value_ok(data, start, end)
             || decoded.as_deref().is_some_and(is_placeholder_value)
@@ -154,6 +160,54 @@ fn at_example_host(after: &[u8]) -> bool {
     })
 }
 
+/// Base64 of DER that every certificate holds, at each of the three byte alignments:
+/// the start of an X.509 name attribute (OID 2.5.4.x, `06 03 55 04`) and the RSA
+/// PKCS #1 OID arc (1.2.840.113549.1). Matched case-sensitively, a 5-character marker
+/// turns up in random base64 about once in a billion positions.
+const BASE64_DER_MARKERS: &[&str] = &[
+    "BgNVBA",
+    "YDVQQ",
+    "GA1UE",
+    "KoZIhvcNAQ",
+    "qGSIb3DQE",
+    "hkiG9w0B",
+];
+
+/// True when a long base64 value holds certificate or key DER ([`BASE64_DER_MARKERS`]).
+fn holds_base64_der(secret: &[u8]) -> bool {
+    secret.len() >= 64
+        && BASE64_DER_MARKERS
+            .iter()
+            .any(|m| secret.windows(m.len()).any(|w| w == m.as_bytes()))
+}
+
+/// True when `after` (the text after an AWS key id or session token) shows the value
+/// is part of a signed request rather than a configured credential: an access key id
+/// followed by its SigV4 credential scope (`/20190814/us-west-2/s3/aws4_request`, or
+/// `%2F`-encoded in a presigned URL), or a value followed by the next `X-Amz-`
+/// parameter of a presigned URL. Such a request carries a signature, not the secret
+/// key, and expires (a presigned URL within 7 days).
+fn in_signed_request(after: &[u8]) -> bool {
+    let lower: Vec<u8> = after
+        .iter()
+        .take(96)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if lower.starts_with(b"&x-amz-") || lower.starts_with(b"&amp;x-amz-") {
+        return true;
+    }
+    // `/date/region/service/aws4_request`, with `/` or `%2F` between the parts.
+    let text = String::from_utf8_lossy(&lower).replace("%2f", "/");
+    let mut parts = text.split('/');
+    parts.next() == Some("")
+        && parts
+            .next()
+            .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))
+        && parts.next().is_some()
+        && parts.next().is_some()
+        && parts.next().is_some_and(|p| p.starts_with("aws4_request"))
+}
+
 /// Words that mark a value as possibly made up for documentation or tests. A generic
 /// value holding "example" is dropped; a value in a provider's exact token format is
 /// still reported, at low confidence: real tokens do get pasted into examples and
@@ -165,10 +219,12 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
 /// example, for a UUID caught by a generic rule (UUIDs are mostly identifiers:
 /// request, tenant and client ids), and for a free-form credential in a URI to a
 /// documentation domain ([`at_example_host`]) or spelt as a stand-in word in
-/// leetspeak ([`is_leet_stand_in`]).
+/// leetspeak ([`is_leet_stand_in`]), and for an AWS key id or session token in a
+/// signed request ([`in_signed_request`]).
 pub fn confidence(rule: &Rule, secret: &[u8], after: &[u8]) -> Confidence {
     if looks_like_example(secret)
         || (rule.generic && is_uuid(secret))
+        || in_signed_request(after)
         || (rule.free_form
             && (at_example_host(after)
                 || is_leet_stand_in(secret)
@@ -470,13 +526,32 @@ fn trim_unquoted_end(mut v: &[u8]) -> &[u8] {
     }
 }
 
+/// "Password" and "secret" in the languages manuals are most often written in.
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "motdepasse",
+    "contrasena",
+    "senha",
+    "salasana",
+    "haslo",
+    "losenord",
+    "passord",
+    "geheim",
+];
+
 /// True for a short password that spells out the word: `mynewpassword`,
-/// `SomeKindOfPassword123!@#`, `webdavgeneratedpassword1`, as documentation writes
-/// them. A real password can hold the word too, so such a value is lowered, not
-/// dropped.
+/// `SomeKindOfPassword123!@#`, `webdavgeneratedpassword1`, `geheim$parole`, as
+/// documentation writes them. A real password can hold the word too, so such a value
+/// is lowered, not dropped.
 fn names_password_word(v: &[u8]) -> bool {
     v.len() <= 32
-        && (contains_ignore_ascii_case(v, b"password") || contains_ignore_ascii_case(v, b"passwd"))
+        && PASSWORD_WORDS
+            .iter()
+            .any(|w| contains_ignore_ascii_case(v, w.as_bytes()))
 }
 
 /// True for a word that stands in for a secret, spelt in leetspeak or followed by a
@@ -733,6 +808,8 @@ mod tests {
         assert!(is_leet_stand_in(b"mypassword1"));
         assert!(!is_leet_stand_in(b"ourpassword1"));
         assert!(names_password_word(b"SomeKindOfPassword123!@#"));
+        assert!(names_password_word(b"geheim$parole"));
+        assert!(names_password_word(b"MeinPasswort1"));
         assert!(!names_password_word(b"Zq8vL2mK9xT4"));
         let rules = crate::rules::RuleSet::builtin().unwrap();
         let pair = rules
@@ -743,6 +820,30 @@ mod tests {
         // "not my real password", in base64.
         let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"");
         assert_eq!(low, crate::rules::Confidence::Low);
+    }
+
+    #[test]
+    fn certificate_der_in_base64_is_not_a_token() {
+        // A certificate's base64 (X.509 names and the RSA OID), cut at each of the
+        // three byte alignments, as the AWS documentation's example session token is.
+        let cert = "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJRTESMBAGA1UEChMJQmFsdGltb3Jl";
+        for cut in 0..3 {
+            assert!(holds_base64_der(&cert.as_bytes()[cut..]), "cut {cut}");
+        }
+        let token = "FwoGZXIvYXdzEBYaDHqa0AP1XuDfQ7WfiyLBAXq2Vm9yzUY3rD1nT8fTzZk4pR2mXcJwLq5bN7vHdGs3YtKe";
+        assert!(!holds_base64_der(token.as_bytes()));
+        assert!(!holds_base64_der(b"BgNVBA"), "too short to judge");
+    }
+
+    #[test]
+    fn aws_ids_in_signed_requests_are_recognised_by_the_text_after_them() {
+        assert!(in_signed_request(b"%2F20190814%2Fus-west-2%2Fs3%2Faws4_request&X-Amz"));
+        assert!(in_signed_request(b"/20240101/eu-west-1/sts/aws4_request, SignedHeaders"));
+        assert!(in_signed_request(b"&X-Amz-Signature=abcdef"));
+        assert!(in_signed_request(b"&amp;X-Amz-Date=20190101T000000Z"));
+        assert!(!in_signed_request(b"\naws_secret_access_key = abc"));
+        assert!(!in_signed_request(b"/20190814/us-west-2"));
+        assert!(!in_signed_request(b""));
     }
 
     #[test]
