@@ -129,9 +129,9 @@ pub fn build(
             (line + newlines, 1 + char_len(&span[last_nl + 1..]))
         };
         let secret_bytes = m.secret(data);
-        let after = match &m.decoded {
-            Some(d) => &d.after[..],
-            None => &data[m.end..],
+        let (before, after) = match &m.decoded {
+            Some(d) => (&d.before[..], &d.after[..]),
+            None => (&data[line_start..m.start], &data[m.end..]),
         };
         let (line_start, line_end, full_line) = if binary {
             let text = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\t';
@@ -168,7 +168,7 @@ pub fn build(
         out.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            confidence: crate::engine::filter::confidence(rule, secret_bytes, after),
+            confidence: crate::engine::filter::confidence(rule, secret_bytes, before, after),
             path: path.to_string(),
             line,
             column,

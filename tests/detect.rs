@@ -246,6 +246,58 @@ fn format_exact_tokens_holding_example_words_are_low_confidence_and_hidden_by_de
 }
 
 #[test]
+fn aws_ids_in_presigned_urls_are_low_confidence_and_certificates_are_not_session_tokens() {
+    let d = dir();
+    // A presigned URL carries the key id, a session token and a signature, never the
+    // secret key, and expires within days: reported only at low confidence. The same
+    // key id configured on its own is reported as usual.
+    write(
+        d.path(),
+        "docs/download.md",
+        "GET https://bucket.s3.us-west-2.amazonaws.com/layer.tar?X-Amz-Security-Token=\
+         IQoJb3JpZ2luX2VjWT2%2Btwn4M%2Bviu6FEVgMkAA5E6euM%2FcLLIrewImt%2FfKyuqamdyFQCpXUOqbqqifY0jdJMgOqYnFUJykB9UKdLDqbc3A7INrFTf2kDo3luCz5vVQcBpD%2BJvKmyXoxQZXjO9oMqJ91VESb0BNPe9eDP7%2ByClQw3i1Y7bvZakZShf7zXKYdHtcYtpUELr87EZM867DiBHdLffaqw4VH4W%2FEzGQ9VC3owo9fnhTF3wo%2F6rNwXPNLokYA9hwFXGX7A3CyRvbhPWBctNkK%2Bzn3DCYCg1GXgKN%2Bm%2FdfLJJhNHHFJYu%2Fu\
+         &X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20190814T220617Z&X-Amz-Expires=3600\
+         &X-Amz-Credential=AKIAZVO6ASIOHCOXOISD%2F20190814%2Fus-west-2%2Fs3%2Faws4_request\
+         &X-Amz-Signature=5f1b7c2a\n",
+    );
+    // A certificate in base64 where the AWS CLI's example output shows a session token.
+    write(
+        d.path(),
+        "docs/job.json",
+        "{\"sessionToken\": \"fICCQD6m7oRw0uXOjANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJRTESMBAGA1UEChMJQmFsdGltb3JlMRMwEQYDVQQLEwpDeWJlclRydXN0MSIwIAYD\"}\n",
+    );
+    write(
+        d.path(),
+        "app.env",
+        "AWS_ACCESS_KEY_ID=AKIA2ZN56DE6BIITFBHL\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    let mut got: Vec<(String, String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["confidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("app.env", "aws.access-key-id", "high"),
+        ("docs/download.md", "aws.access-key-id", "low"),
+        ("docs/download.md", "aws.session-token", "low"),
+        ("docs/download.md", "aws.session-token-prefixed", "low"),
+    ];
+    assert_eq!(
+        got,
+        want.map(|(p, r, c)| (p.to_string(), r.to_string(), c.to_string())),
+        "{v}"
+    );
+}
+
+#[test]
 fn keyword_less_key_inside_base64_is_found_by_the_token_run_of_the_decoded_text() {
     use base64::Engine as _;
     let d = dir();

@@ -181,18 +181,20 @@ fn holds_base64_der(secret: &[u8]) -> bool {
             .any(|m| secret.windows(m.len()).any(|w| w == m.as_bytes()))
 }
 
-/// True when `after` (the text after an AWS key id or session token) shows the value
-/// is part of a signed request rather than a configured credential: an access key id
-/// followed by its SigV4 credential scope (`/20190814/us-west-2/s3/aws4_request`, or
-/// `%2F`-encoded in a presigned URL), or a value followed by the next `X-Amz-`
-/// parameter of a presigned URL. Such a request carries a signature, not the secret
-/// key, and expires (a presigned URL within 7 days).
-fn in_signed_request(after: &[u8]) -> bool {
-    let lower: Vec<u8> = after
-        .iter()
-        .take(96)
-        .map(u8::to_ascii_lowercase)
-        .collect();
+/// True when the text around an AWS key id or session token (`before` and `after`
+/// it on its line) shows the value is part of a signed request rather than a
+/// configured credential: the value of a presigned URL's `X-Amz-Credential=` or
+/// `X-Amz-Security-Token=` parameter, an access key id followed by its SigV4
+/// credential scope (`/20190814/us-west-2/s3/aws4_request`, or `%2F`-encoded), or a
+/// value followed by the next `X-Amz-` parameter. Such a request carries a
+/// signature, not the secret key, and expires (a presigned URL within 7 days).
+fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
+    let tail = &before[before.len().saturating_sub(24)..];
+    let tail = tail.to_ascii_lowercase();
+    if tail.ends_with(b"x-amz-credential=") || tail.ends_with(b"x-amz-security-token=") {
+        return true;
+    }
+    let lower: Vec<u8> = after.iter().take(96).map(u8::to_ascii_lowercase).collect();
     if lower.starts_with(b"&x-amz-") || lower.starts_with(b"&amp;x-amz-") {
         return true;
     }
@@ -221,10 +223,10 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
 /// documentation domain ([`at_example_host`]) or spelt as a stand-in word in
 /// leetspeak ([`is_leet_stand_in`]), and for an AWS key id or session token in a
 /// signed request ([`in_signed_request`]).
-pub fn confidence(rule: &Rule, secret: &[u8], after: &[u8]) -> Confidence {
+pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Confidence {
     if looks_like_example(secret)
         || (rule.generic && is_uuid(secret))
-        || in_signed_request(after)
+        || in_signed_request(before, after)
         || (rule.free_form
             && (at_example_host(after)
                 || is_leet_stand_in(secret)
@@ -818,7 +820,7 @@ mod tests {
             .find(|r| r.id == "credentials.username-password-pair")
             .unwrap();
         // "not my real password", in base64.
-        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"");
+        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"");
         assert_eq!(low, crate::rules::Confidence::Low);
     }
 
@@ -830,20 +832,27 @@ mod tests {
         for cut in 0..3 {
             assert!(holds_base64_der(&cert.as_bytes()[cut..]), "cut {cut}");
         }
-        let token = "FwoGZXIvYXdzEBYaDHqa0AP1XuDfQ7WfiyLBAXq2Vm9yzUY3rD1nT8fTzZk4pR2mXcJwLq5bN7vHdGs3YtKe";
+        let token =
+            "FwoGZXIvYXdzEBYaDHqa0AP1XuDfQ7WfiyLBAXq2Vm9yzUY3rD1nT8fTzZk4pR2mXcJwLq5bN7vHdGs3YtKe";
         assert!(!holds_base64_der(token.as_bytes()));
         assert!(!holds_base64_der(b"BgNVBA"), "too short to judge");
     }
 
     #[test]
-    fn aws_ids_in_signed_requests_are_recognised_by_the_text_after_them() {
-        assert!(in_signed_request(b"%2F20190814%2Fus-west-2%2Fs3%2Faws4_request&X-Amz"));
-        assert!(in_signed_request(b"/20240101/eu-west-1/sts/aws4_request, SignedHeaders"));
-        assert!(in_signed_request(b"&X-Amz-Signature=abcdef"));
-        assert!(in_signed_request(b"&amp;X-Amz-Date=20190101T000000Z"));
-        assert!(!in_signed_request(b"\naws_secret_access_key = abc"));
-        assert!(!in_signed_request(b"/20190814/us-west-2"));
-        assert!(!in_signed_request(b""));
+    fn aws_ids_in_signed_requests_are_recognised_by_the_text_around_them() {
+        let after = |a: &[u8]| in_signed_request(b"", a);
+        assert!(after(b"%2F20190814%2Fus-west-2%2Fs3%2Faws4_request&X-Amz"));
+        assert!(after(
+            b"/20240101/eu-west-1/sts/aws4_request, SignedHeaders"
+        ));
+        assert!(after(b"&X-Amz-Signature=abcdef"));
+        assert!(after(b"&amp;X-Amz-Date=20190101T000000Z"));
+        assert!(!after(b"\naws_secret_access_key = abc"));
+        assert!(!after(b"/20190814/us-west-2"));
+        assert!(!after(b""));
+        assert!(in_signed_request(b"log.txt?X-Amz-Security-Token=", b""));
+        assert!(in_signed_request(b"&X-Amz-Credential=", b"%2F2019"));
+        assert!(!in_signed_request(b"AWS_SESSION_TOKEN=", b""));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct Decoded {
     /// Up to [`DECODED_AFTER`] bytes of the decoded text that follow the secret (what
     /// the input holds after the encoded span says little about it).
     pub after: Vec<u8>,
+    /// Up to [`DECODED_AFTER`] bytes of the decoded text (and of its line) that
+    /// precede the secret.
+    pub before: Vec<u8>,
 }
 
 /// How much decoded text after a decoded secret is kept for judging it.
@@ -309,16 +312,31 @@ impl Engine {
                     continue;
                 }
                 let mut encodings = vec![span.encoding];
-                let (secret, after) = match m.decoded {
+                let (secret, after, before) = match m.decoded {
                     Some(d) => {
                         encodings.extend(d.encodings);
-                        (d.secret, d.after)
+                        (d.secret, d.after, d.before)
                     }
                     None => {
+                        let secret = &view[m.start..m.end];
+                        // A secret left as it was by the decoding (an access key id
+                        // inside a percent-encoded URL) that the plain pass already
+                        // found in the span is not reported twice.
+                        let plain = |p: &Match| {
+                            p.rule == m.rule
+                                && p.decoded.is_none()
+                                && span.start <= p.start
+                                && p.end <= span.end
+                                && &data[p.start..p.end] == secret
+                        };
+                        if out[first..before].iter().any(plain) {
+                            continue;
+                        }
                         let tail = &view[m.end..];
                         (
-                            view[m.start..m.end].to_vec(),
+                            secret.to_vec(),
                             tail[..tail.len().min(DECODED_AFTER)].to_vec(),
+                            view[m.start.saturating_sub(DECODED_AFTER)..m.start].to_vec(),
                         )
                     }
                 };
@@ -331,6 +349,7 @@ impl Engine {
                         encodings,
                         secret,
                         after,
+                        before,
                     })),
                 });
             }
