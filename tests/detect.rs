@@ -298,6 +298,70 @@ fn aws_ids_in_presigned_urls_are_low_confidence_and_certificates_are_not_session
 }
 
 #[test]
+fn secrets_in_escaped_strings_are_found_at_their_place() {
+    let d = dir();
+    // A Jupyter notebook: each line of a cell is a JSON string, quotes escaped.
+    write(
+        d.path(),
+        "analysis.ipynb",
+        concat!(
+            "{\n \"cells\": [\n  {\n   \"cell_type\": \"code\",\n   \"source\": [\n",
+            "    \"import psycopg2\\n\",\n",
+            "    \"db_password = \\\"Vq8#nZt2Lm4pXw\\\"\\n\",\n",
+            "    \"aws_secret_access_key = \\\"Jx7Lq2Vb7Np4Tz8Rc6Ym1Hd5Jf0Gs2Qa8Ue3XkWp\\\"\\n\",\n",
+            "    \"token = os.environ[\\\"API_TOKEN\\\"]\\n\"\n",
+            "   ]\n  }\n ]\n}\n",
+        ),
+    );
+    // Settings serialized into one JSON string, with an escaped slash in the value.
+    write(
+        d.path(),
+        "state.json",
+        "{\"value\": \"{\\\"password\\\": \\\"Kd9\\/wQ2#xLp7Rz\\\"}\"}\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let got: Vec<(String, u64, u64, String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["secret"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            "analysis.ipynb",
+            7,
+            22,
+            "generic.password",
+            "Vq8#nZt2Lm4pXw",
+        ),
+        (
+            "analysis.ipynb",
+            8,
+            32,
+            "aws.secret-access-key",
+            "Jx7Lq2Vb7Np4Tz8Rc6Ym1Hd5Jf0Gs2Qa8Ue3XkWp",
+        ),
+        ("state.json", 1, 29, "generic.password", "Kd9/wQ2#xLp7Rz"),
+    ];
+    assert_eq!(
+        got,
+        want.map(|(p, l, c, r, s)| (p.to_string(), l, c, r.to_string(), s.to_string())),
+        "{v}"
+    );
+    // Only the value with an escape in it is marked as decoded.
+    let decoded: Vec<&serde_json::Value> = findings(&v).iter().map(|f| &f["decoded"]).collect();
+    assert_eq!(decoded[0], &serde_json::Value::Null);
+    assert_eq!(decoded[2], "escaped");
+}
+
+#[test]
 fn keyword_less_key_inside_base64_is_found_by_the_token_run_of_the_decoded_text() {
     use base64::Engine as _;
     let d = dir();

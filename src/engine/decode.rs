@@ -18,6 +18,10 @@ pub enum Encoding {
     Base64,
     /// `%XX` escapes, as in URIs and form data.
     Percent,
+    /// Backslash escapes of a string literal (`\"`, `\\`, `\n`): code and config
+    /// stored inside JSON strings, as in Jupyter notebooks, Terraform state and
+    /// serialized settings.
+    Escaped,
 }
 
 impl Encoding {
@@ -25,6 +29,7 @@ impl Encoding {
         match self {
             Encoding::Base64 => "base64",
             Encoding::Percent => "percent",
+            Encoding::Escaped => "escaped",
         }
     }
 }
@@ -68,6 +73,7 @@ pub fn find_spans(data: &[u8], out: &mut Vec<Span>) {
     let first = out.len();
     base64_spans(data, out);
     percent_spans(data, out);
+    escaped_spans(data, out);
     out[first..].sort_unstable_by_key(|s| s.start);
 }
 
@@ -225,6 +231,72 @@ fn percent_spans(data: &[u8], out: &mut Vec<Span>) {
     }
 }
 
+/// Lines holding an escaped quote (`\"`): text inside a string literal, whose own
+/// quotes a rule cannot see until the line is unescaped ([`unescape`]). One span per
+/// line, at most [`MAX_SPAN`] bytes.
+fn escaped_spans(data: &[u8], out: &mut Vec<Span>) {
+    let mut next = 0;
+    for p in memchr::memmem::find_iter(data, b"\\\"") {
+        if p < next {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[p..]).map_or(data.len(), |i| p + i);
+        next = end;
+        if end - start <= MAX_SPAN {
+            out.push(Span {
+                start,
+                end,
+                encoding: Encoding::Escaped,
+            });
+        }
+    }
+}
+
+/// Undoes the backslash escapes of a string literal: `\"`, `\\`, `\/`, `\n`, `\r` and
+/// `\t` (others are left as they are); the literal's own quotes become spaces. Returns the text and, for each of its bytes
+/// and one past the end, the offset in `text` it comes from, so that a secret found
+/// in the unescaped text is reported where it stands in the input. `None` when
+/// nothing changes.
+pub fn unescape(text: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len() + 1);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        let decoded = match (b, text.get(i + 1)) {
+            (b'\\', Some(b'"')) => Some(b'"'),
+            (b'\\', Some(b'\\')) => Some(b'\\'),
+            (b'\\', Some(b'/')) => Some(b'/'),
+            (b'\\', Some(b'n')) => Some(b'\n'),
+            (b'\\', Some(b'r')) => Some(b'\r'),
+            (b'\\', Some(b't')) => Some(b'\t'),
+            // A bare quote delimits the literal itself: read as a space, so that
+            // `"password = \"…\""` reads as the assignment it holds.
+            (b'"', _) => {
+                map.push(i as u32);
+                out.push(b' ');
+                i += 1;
+                continue;
+            }
+            _ => None,
+        };
+        map.push(i as u32);
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                i += 2;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    map.push(text.len() as u32);
+    (out.len() != text.len()).then_some((out, map))
+}
+
 const BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
     GeneralPurposeConfig::new()
@@ -238,6 +310,7 @@ pub fn decode(text: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
     let decoded = match encoding {
         Encoding::Base64 => BASE64.decode(text).ok()?,
         Encoding::Percent => percent_encoding::percent_decode(text).collect(),
+        Encoding::Escaped => unescape(text)?.0,
     };
     let printable = decoded
         .iter()
@@ -260,6 +333,27 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn lines_with_escaped_quotes_are_spans_and_unescape_maps_back() {
+        let data = b"plain \"x\"\n  \"pw = \\\"s3cr3t\\\"\\n\",\nlast\n";
+        let s = spans(data);
+        assert_eq!(
+            s,
+            vec![(r#"  "pw = \"s3cr3t\"\n","#.to_string(), Encoding::Escaped)]
+        );
+        let (text, map) = unescape(br#""a\"b\\c\/d\ne""#).unwrap();
+        assert_eq!(text, b" a\"b\\c/d\ne ");
+        assert_eq!(map.len(), text.len() + 1);
+        // Each byte maps to where it starts in the escaped text.
+        assert_eq!(map, vec![0, 1, 2, 4, 5, 7, 8, 10, 11, 13, 14, 15]);
+        assert_eq!(unescape(b"no escapes here"), None);
+        assert_eq!(
+            unescape(br"\u0041 \x"),
+            None,
+            "other escapes are left alone"
+        );
     }
 
     #[test]

@@ -277,10 +277,23 @@ impl Engine {
     ) {
         let spans = std::mem::take(&mut scratch.spans);
         let mut decoded_spans = Vec::new();
+        // (rule, start, end) of what was found in unescaped text, which reads better
+        // than a plain match of the same rule over the escaped text there.
+        let mut unescaped: Vec<(usize, usize, usize)> = Vec::new();
         let before = out.len();
         for span in &spans {
-            let Some(text) = decode::decode(&data[span.start..span.end], span.encoding) else {
-                continue;
+            // Unescaped text keeps its place: each of its bytes maps back to the input,
+            // so what is found there is reported where it stands.
+            let (text, map) = if span.encoding == decode::Encoding::Escaped {
+                match decode::unescape(&data[span.start..span.end]) {
+                    Some((text, map)) => (text, Some(map)),
+                    None => continue,
+                }
+            } else {
+                match decode::decode(&data[span.start..span.end], span.encoding) {
+                    Some(text) => (text, None),
+                    None => continue,
+                }
             };
             let lo = span.start.saturating_sub(DECODE_CONTEXT);
             let ls = memchr::memrchr(b'\n', &data[lo..span.start]).map_or(lo, |i| lo + i + 1);
@@ -291,7 +304,9 @@ impl Engine {
                 break;
             }
             *budget -= len;
-            decoded_spans.push((span.start, span.end));
+            if map.is_none() {
+                decoded_spans.push((span.start, span.end));
+            }
             let mut view = Vec::with_capacity(len);
             view.extend_from_slice(&data[ls..span.start]);
             view.extend_from_slice(&text);
@@ -309,6 +324,49 @@ impl Engine {
             }
             for m in inner {
                 if m.start >= de || m.end <= ds {
+                    continue;
+                }
+                if let Some(map) = &map {
+                    // Where the match stands in the input. A secret with no escape in
+                    // it is there as it is: a plain match, unless one was found already.
+                    let at = |v: usize| span.start + map[v.clamp(ds, de) - ds] as usize;
+                    let (start, end) = (at(m.start), at(m.end));
+                    let secret = m.secret(&view);
+                    let plain = m.decoded.is_none() && &data[start..end] == secret;
+                    let found = |p: &Match| {
+                        p.rule == m.rule
+                            && p.start == start
+                            && p.end == end
+                            && p.secret(data) == secret
+                    };
+                    if out[first..].iter().any(found) {
+                        continue;
+                    }
+                    let decoded = (!plain).then(|| {
+                        let (mut encodings, after, before) = match &m.decoded {
+                            Some(d) => (d.encodings.clone(), d.after.clone(), d.before.clone()),
+                            None => (
+                                Vec::new(),
+                                view[m.end..(m.end + DECODED_AFTER).min(view.len())].to_vec(),
+                                view[m.start.saturating_sub(DECODED_AFTER)..m.start].to_vec(),
+                            ),
+                        };
+                        encodings.insert(0, span.encoding);
+                        Box::new(Decoded {
+                            encodings,
+                            secret: secret.to_vec(),
+                            after,
+                            before,
+                        })
+                    });
+                    unescaped.push((m.rule, start, end));
+                    out.push(Match {
+                        rule: m.rule,
+                        start,
+                        end,
+                        entropy: m.entropy,
+                        decoded,
+                    });
                     continue;
                 }
                 let mut encodings = vec![span.encoding];
@@ -355,21 +413,25 @@ impl Engine {
             }
         }
         scratch.spans = spans;
-        if decoded_spans.is_empty() {
+        if out.len() == before {
             return;
         }
-        let rules = self.rules.rules();
-        let mut i = first;
-        out.retain(|m| {
-            let keep = i < first
-                || i >= before
-                || !rules[m.rule].generic
-                || !decoded_spans
-                    .iter()
-                    .any(|&(s, e)| s <= m.start && m.end <= e);
-            i += 1;
-            keep
-        });
+        if !decoded_spans.is_empty() || !unescaped.is_empty() {
+            let rules = self.rules.rules();
+            let mut i = first;
+            out.retain(|m| {
+                let plain = first <= i && i < before;
+                i += 1;
+                let in_decoded = rules[m.rule].generic
+                    && decoded_spans
+                        .iter()
+                        .any(|&(s, e)| s <= m.start && m.end <= e);
+                let misread = unescaped.iter().any(|&(r, s, e)| {
+                    r == m.rule && s < m.end && m.start < e && (s, e) != (m.start, m.end)
+                });
+                !(plain && (in_decoded || misread))
+            });
+        }
         if out.len() - first > 1 {
             Self::sort(&mut out[first..]);
             self.drop_shadowed_generic(out, first);

@@ -81,7 +81,14 @@ impl Reporter for Human {
             )?;
         }
         if let Some(enc) = &f.decoded {
-            writeln!(self.out, "    {dim}found in {enc}-encoded text{dim:#}")?;
+            if enc == "escaped" {
+                writeln!(
+                    self.out,
+                    "    {dim}found in a string with backslash escapes{dim:#}"
+                )?;
+            } else {
+                writeln!(self.out, "    {dim}found in {enc}-encoded text{dim:#}")?;
+            }
             if !self.opts.show_secrets {
                 // The line holds the secret in encoded form: not shown redacted.
                 return Ok(());
