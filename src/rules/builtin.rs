@@ -25,6 +25,7 @@ rule_files![
     "business.toml",
     "chat.toml",
     "ci.toml",
+    "cli-credentials.toml",
     "cloud-misc.toml",
     "cloudflare.toml",
     "commerce.toml",

@@ -157,6 +157,12 @@ impl Rule {
     }
 }
 
+/// The lazy DFA cache of each rule regex, per thread. Rule regexes only ever search a
+/// window of a few hundred bytes, which a small cache serves as well as the default
+/// 2 MiB; with hundreds of rules used by each thread, the default would grow to tens
+/// of megabytes for nothing.
+const CACHE_CAPACITY: usize = 512 * 1024;
+
 /// Compiles a rule regex for byte haystacks: Unicode classes off (ASCII `\w`, `\s`),
 /// matches may cover invalid UTF-8. Exactly one capture group, or a group named
 /// `secret`, holds the secret.
@@ -171,7 +177,8 @@ pub fn compile_regex(pattern: &str) -> Result<CompiledRegex, String> {
             meta::Config::new()
                 .utf8_empty(false)
                 .dfa(false)
-                .onepass(false),
+                .onepass(false)
+                .hybrid_cache_capacity(CACHE_CAPACITY),
         )
         .build(pattern)
         .map_err(|e| format!("invalid regex: {e}"))?;
