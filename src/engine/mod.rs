@@ -118,6 +118,68 @@ impl Scratch {
     }
 }
 
+/// The decoded text after and before an inner match `m` of a decoded `view`, kept for
+/// judging the secret ([`DECODED_AFTER`] bytes each way).
+fn decoded_context(view: &[u8], m: &Match) -> (Vec<u8>, Vec<u8>) {
+    (
+        view[m.end..(m.end + DECODED_AFTER).min(view.len())].to_vec(),
+        view[m.start.saturating_sub(DECODED_AFTER)..m.start].to_vec(),
+    )
+}
+
+/// A line with backslash escapes, unescaped into a view: where the unescaped text
+/// stands in the view (`text`), and for each of its bytes the offset in the line it
+/// comes from (`map`, see [`decode::unescape`]).
+struct UnescapedLine<'a> {
+    span: decode::Span,
+    map: &'a [u32],
+    text: std::ops::Range<usize>,
+}
+
+impl UnescapedLine<'_> {
+    /// Places a match `m` found in the view at its place in the input `data`: a plain
+    /// match when the secret holds no escape (it stands in the input as it is), a
+    /// decoded one otherwise. `None` when `found` already holds it.
+    fn place(&self, m: Match, view: &[u8], data: &[u8], found: &[Match]) -> Option<Match> {
+        let at = |v: usize| {
+            self.span.start
+                + self.map[v.clamp(self.text.start, self.text.end) - self.text.start] as usize
+        };
+        let (start, end) = (at(m.start), at(m.end));
+        let secret = m.secret(view);
+        let known = |p: &Match| {
+            p.rule == m.rule && p.start == start && p.end == end && p.secret(data) == secret
+        };
+        if found.iter().any(known) {
+            return None;
+        }
+        let plain = m.decoded.is_none() && &data[start..end] == secret;
+        let decoded = (!plain).then(|| {
+            let (mut encodings, after, before) = match &m.decoded {
+                Some(d) => (d.encodings.clone(), d.after.clone(), d.before.clone()),
+                None => {
+                    let (after, before) = decoded_context(view, &m);
+                    (Vec::new(), after, before)
+                }
+            };
+            encodings.insert(0, self.span.encoding);
+            Box::new(Decoded {
+                encodings,
+                secret: secret.to_vec(),
+                after,
+                before,
+            })
+        });
+        Some(Match {
+            rule: m.rule,
+            start,
+            end,
+            entropy: m.entropy,
+            decoded,
+        })
+    }
+}
+
 /// Why an engine could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -327,46 +389,15 @@ impl Engine {
                     continue;
                 }
                 if let Some(map) = &map {
-                    // Where the match stands in the input. A secret with no escape in
-                    // it is there as it is: a plain match, unless one was found already.
-                    let at = |v: usize| span.start + map[v.clamp(ds, de) - ds] as usize;
-                    let (start, end) = (at(m.start), at(m.end));
-                    let secret = m.secret(&view);
-                    let plain = m.decoded.is_none() && &data[start..end] == secret;
-                    let found = |p: &Match| {
-                        p.rule == m.rule
-                            && p.start == start
-                            && p.end == end
-                            && p.secret(data) == secret
+                    let line = UnescapedLine {
+                        span: *span,
+                        map,
+                        text: ds..de,
                     };
-                    if out[first..].iter().any(found) {
-                        continue;
+                    if let Some(placed) = line.place(m, &view, data, &out[first..]) {
+                        unescaped.push((placed.rule, placed.start, placed.end));
+                        out.push(placed);
                     }
-                    let decoded = (!plain).then(|| {
-                        let (mut encodings, after, before) = match &m.decoded {
-                            Some(d) => (d.encodings.clone(), d.after.clone(), d.before.clone()),
-                            None => (
-                                Vec::new(),
-                                view[m.end..(m.end + DECODED_AFTER).min(view.len())].to_vec(),
-                                view[m.start.saturating_sub(DECODED_AFTER)..m.start].to_vec(),
-                            ),
-                        };
-                        encodings.insert(0, span.encoding);
-                        Box::new(Decoded {
-                            encodings,
-                            secret: secret.to_vec(),
-                            after,
-                            before,
-                        })
-                    });
-                    unescaped.push((m.rule, start, end));
-                    out.push(Match {
-                        rule: m.rule,
-                        start,
-                        end,
-                        entropy: m.entropy,
-                        decoded,
-                    });
                     continue;
                 }
                 let mut encodings = vec![span.encoding];
@@ -390,12 +421,8 @@ impl Engine {
                         if out[first..before].iter().any(plain) {
                             continue;
                         }
-                        let tail = &view[m.end..];
-                        (
-                            secret.to_vec(),
-                            tail[..tail.len().min(DECODED_AFTER)].to_vec(),
-                            view[m.start.saturating_sub(DECODED_AFTER)..m.start].to_vec(),
-                        )
+                        let (after, before) = decoded_context(&view, &m);
+                        (secret.to_vec(), after, before)
                     }
                 };
                 out.push(Match {
