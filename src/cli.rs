@@ -60,8 +60,15 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the rules with their keywords and example counts
+    /// List the rules, grouped by provider, with their keywords and example counts
     List {
+        /// Only rules whose id, name or provider holds this text (ignoring case),
+        /// e.g. `aws`, `stripe`, `password`
+        #[arg(value_name = "FILTER")]
+        filter: Option<String>,
+        /// Only rules of at least this confidence
+        #[arg(long, value_enum)]
+        confidence: Option<Level>,
         /// Output format
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,

@@ -405,6 +405,40 @@ fn rules_list_json_has_ids_keywords_and_example_counts() {
 }
 
 #[test]
+fn rules_list_filters_by_text_and_confidence_and_groups_each_provider_once() {
+    let list = |args: &[&str]| {
+        let o = ferret()
+            .args(["rules", "list"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    // A filter matches ids, names and providers, ignoring case.
+    let stripe = list(&["STRIPE"]);
+    assert!(stripe.starts_with("Stripe\n"), "{stripe}");
+    assert!(stripe.contains("stripe.secret-key"), "{stripe}");
+    assert!(!stripe.contains("github."), "{stripe}");
+    // Each provider heads one group, even when its rules live in several files.
+    let all = list(&[]);
+    let heads: Vec<&str> = all.lines().filter(|l| !l.starts_with(' ')).collect();
+    let mut unique = heads.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(heads.len(), unique.len(), "a provider is listed twice");
+    // --confidence high leaves out medium and low rules.
+    let o = ferret()
+        .args(["rules", "list", "--confidence", "high", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = v.as_array().unwrap();
+    assert!(!rules.is_empty());
+    assert!(rules.iter().all(|r| r["confidence"] == "high"));
+}
+
+#[test]
 fn rules_check_proves_builtin_rules() {
     let o = ferret().args(["rules", "check"]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -7,11 +7,23 @@ use serde::Serialize;
 
 use crate::cli::{ListFormat, RulesCommand};
 use crate::config::load_rules;
-use crate::rules::{RuleSet, check};
+use crate::rules::{Confidence, Rule, RuleSet, check};
 
 pub fn run(cmd: RulesCommand) -> Result<i32> {
     match cmd {
-        RulesCommand::List { format, rules } => list(&load_rules(&rules, true)?, format),
+        RulesCommand::List {
+            filter,
+            confidence,
+            format,
+            rules,
+        } => {
+            let rules = load_rules(&rules, true)?;
+            let wanted = Wanted {
+                text: filter.map(|f| f.to_lowercase()),
+                confidence: confidence.map(Into::into),
+            };
+            list(&rules, &wanted, format)
+        }
         RulesCommand::Check { files } => check_files(&files),
     }
 }
@@ -31,11 +43,32 @@ struct Entry<'a> {
     references: &'a [String],
 }
 
-fn list(rules: &RuleSet, format: ListFormat) -> Result<i32> {
+/// Which rules `rules list` shows.
+struct Wanted {
+    /// Lowercase text the id, name or provider must hold.
+    text: Option<String>,
+    confidence: Option<Confidence>,
+}
+
+impl Wanted {
+    fn admits(&self, r: &Rule) -> bool {
+        let text = self.text.as_deref().is_none_or(|t| {
+            [&r.id, &r.name, &r.provider]
+                .iter()
+                .any(|f| f.to_lowercase().contains(t))
+        });
+        text && self.confidence.is_none_or(|c| r.confidence >= c)
+    }
+}
+
+fn list(rules: &RuleSet, wanted: &Wanted, format: ListFormat) -> Result<i32> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let entries: Vec<Entry> = rules
-        .rules()
-        .iter()
+    let mut shown: Vec<&std::sync::Arc<Rule>> =
+        rules.rules().iter().filter(|r| wanted.admits(r)).collect();
+    // Grouped by provider (rules of one provider can live in several files).
+    shown.sort_by_cached_key(|r| (r.provider.to_lowercase(), r.id.clone()));
+    let entries: Vec<Entry> = shown
+        .into_iter()
         .map(|r| Entry {
             id: &r.id,
             name: &r.name,
