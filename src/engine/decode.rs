@@ -263,35 +263,20 @@ pub fn unescape(text: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     let mut map = Vec::with_capacity(text.len() + 1);
     let mut i = 0;
     while i < text.len() {
-        let b = text[i];
-        let decoded = match (b, text.get(i + 1)) {
-            (b'\\', Some(b'"')) => Some(b'"'),
-            (b'\\', Some(b'\\')) => Some(b'\\'),
-            (b'\\', Some(b'/')) => Some(b'/'),
-            (b'\\', Some(b'n')) => Some(b'\n'),
-            (b'\\', Some(b'r')) => Some(b'\r'),
-            (b'\\', Some(b't')) => Some(b'\t'),
+        // The byte read, and how many bytes of `text` it takes.
+        let (c, width) = match (text[i], text.get(i + 1)) {
+            (b'\\', Some(&c @ (b'"' | b'\\' | b'/'))) => (c, 2),
+            (b'\\', Some(b'n')) => (b'\n', 2),
+            (b'\\', Some(b'r')) => (b'\r', 2),
+            (b'\\', Some(b't')) => (b'\t', 2),
             // A bare quote delimits the literal itself: read as a space, so that
             // `"password = \"…\""` reads as the assignment it holds.
-            (b'"', _) => {
-                map.push(i as u32);
-                out.push(b' ');
-                i += 1;
-                continue;
-            }
-            _ => None,
+            (b'"', _) => (b' ', 1),
+            (b, _) => (b, 1),
         };
         map.push(i as u32);
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                i += 2;
-            }
-            None => {
-                out.push(b);
-                i += 1;
-            }
-        }
+        out.push(c);
+        i += width;
     }
     map.push(text.len() as u32);
     (out.len() != text.len()).then_some((out, map))

@@ -189,25 +189,56 @@ fn holds_base64_der(secret: &[u8]) -> bool {
 /// value followed by the next `X-Amz-` parameter. Such a request carries a
 /// signature, not the secret key, and expires (a presigned URL within 7 days).
 fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
-    let tail = &before[before.len().saturating_sub(24)..];
-    let tail = tail.to_ascii_lowercase();
-    if tail.ends_with(b"x-amz-credential=") || tail.ends_with(b"x-amz-security-token=") {
+    let ends_with = |s: &[u8], end: &[u8]| {
+        s.len() >= end.len() && s[s.len() - end.len()..].eq_ignore_ascii_case(end)
+    };
+    if ends_with(before, b"x-amz-credential=") || ends_with(before, b"x-amz-security-token=") {
         return true;
     }
-    let lower: Vec<u8> = after.iter().take(96).map(u8::to_ascii_lowercase).collect();
-    if lower.starts_with(b"&x-amz-") || lower.starts_with(b"&amp;x-amz-") {
+    if starts_with_ignore_case(after, b"&x-amz-") || starts_with_ignore_case(after, b"&amp;x-amz-")
+    {
         return true;
     }
     // `/date/region/service/aws4_request`, with `/` or `%2F` between the parts.
-    let text = String::from_utf8_lossy(&lower).replace("%2f", "/");
-    let mut parts = text.split('/');
-    parts.next() == Some("")
+    let mut parts = path_segments(&after[..after.len().min(96)]);
+    parts.next() == Some(b"".as_slice())
         && parts
             .next()
-            .is_some_and(|d| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()))
+            .is_some_and(|d| d.len() == 8 && d.iter().all(u8::is_ascii_digit))
         && parts.next().is_some()
         && parts.next().is_some()
-        && parts.next().is_some_and(|p| p.starts_with("aws4_request"))
+        && parts
+            .next()
+            .is_some_and(|p| starts_with_ignore_case(p, b"aws4_request"))
+}
+
+fn starts_with_ignore_case(s: &[u8], start: &[u8]) -> bool {
+    s.len() >= start.len() && s[..start.len()].eq_ignore_ascii_case(start)
+}
+
+/// The parts of `s` between `/` and `%2F` (either case) separators, as `split` gives
+/// them: a leading separator yields an empty first part.
+fn path_segments(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        for i in 0..r.len() {
+            let width = match r[i] {
+                b'/' => 1,
+                b'%' if r
+                    .get(i + 1..i + 3)
+                    .is_some_and(|h| h.eq_ignore_ascii_case(b"2f")) =>
+                {
+                    3
+                }
+                _ => continue,
+            };
+            rest = Some(&r[i + width..]);
+            return Some(&r[..i]);
+        }
+        rest = None;
+        Some(r)
+    })
 }
 
 /// Words that mark a value as possibly made up for documentation or tests. A generic
