@@ -27,6 +27,8 @@ pub enum FailureKind {
     NoExamples,
     /// The regex does not compile.
     BadRegex,
+    /// The regex holds a long lazy counted gap (see [`long_lazy_gap`]).
+    SlowRegex,
 }
 
 impl fmt::Display for ExampleFailure {
@@ -40,6 +42,12 @@ impl fmt::Display for ExampleFailure {
                 "needs at least one example and one negative example".to_string()
             }
             FailureKind::BadRegex => String::new(),
+            FailureKind::SlowRegex => format!(
+                "a lazy gap of up to {} repetitions (`{{0,{}}}?`) is slow in every window (the \
+                 regex engine tracks each count); write `*?` and let the rule's `window` bound \
+                 how far a match reaches",
+                self.index, self.index
+            ),
         };
         if self.kind == FailureKind::BadRegex {
             write!(
@@ -81,6 +89,9 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
         return vec![fail(FailureKind::BadRegex, 0, e)];
     }
     let mut failures = Vec::new();
+    if let Some(max) = long_lazy_gap(&rule.regex) {
+        failures.push(fail(FailureKind::SlowRegex, max as usize, ""));
+    }
     if rule.examples.is_empty() || rule.negative_examples.is_empty() {
         failures.push(fail(FailureKind::NoExamples, 0, ""));
     }
@@ -113,6 +124,46 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
     failures
 }
 
+/// Lazy counted repetitions of more than this many items are rejected.
+const MAX_LAZY_GAP: u32 = 99;
+
+/// The bound of the longest lazy counted repetition in `regex` (`(?:[^\n]|\n[ \t]*){0,200}?`,
+/// a gap between a keyword and a secret) when it exceeds [`MAX_LAZY_GAP`]. The regex
+/// engine's lazy DFA must track every count the gap may have reached, so each window
+/// costs tens of microseconds instead of one; an unbounded `*?` costs nothing extra, and
+/// the rule's window already bounds how far a match reaches.
+pub fn long_lazy_gap(regex: &str) -> Option<u32> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn walk(h: &Hir, worst: &mut Option<u32>) {
+        match h.kind() {
+            HirKind::Repetition(r) => {
+                if let Some(max) = r.max
+                    && !r.greedy
+                    && r.min == 0
+                    && max > MAX_LAZY_GAP
+                {
+                    *worst = Some(worst.map_or(max, |w| w.max(max)));
+                }
+                walk(&r.sub, worst);
+            }
+            HirKind::Capture(c) => walk(&c.sub, worst),
+            HirKind::Concat(xs) | HirKind::Alternation(xs) => {
+                xs.iter().for_each(|x| walk(x, worst));
+            }
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(regex)
+        .ok()?;
+    let mut worst = None;
+    walk(&hir, &mut worst);
+    worst
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +174,26 @@ mod tests {
         let failures = check_examples(&rules);
         let text: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
         assert!(failures.is_empty(), "{}", text.join("\n"));
+    }
+
+    #[test]
+    fn long_lazy_gaps_are_found_and_short_or_unbounded_ones_pass() {
+        assert_eq!(
+            long_lazy_gap(r"(?i)acme(?:[^\n]|\n[ \t]*){0,200}?key=(\w{32})"),
+            Some(200)
+        );
+        assert_eq!(
+            long_lazy_gap(r"acme[\s\S]{0,500}?(x)|(?:a[^\n]{0,120}?)"),
+            Some(500)
+        );
+        assert_eq!(
+            long_lazy_gap(r"(?i)acme(?:[^\n]|\n[ \t]*)*?key=(\w{32})"),
+            None
+        );
+        assert_eq!(long_lazy_gap(r"acme[^\n]{0,40}?key=(\w{32,200})"), None);
+        assert_eq!(long_lazy_gap(r"(x{150})"), None);
+        // A lazy secret of bounded length is not a gap.
+        assert_eq!(long_lazy_gap(r"secret=([^\n]{5,255}?)\n"), None);
     }
 
     #[test]
