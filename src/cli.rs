@@ -169,8 +169,12 @@ pub struct CommonArgs {
           value_parser = clap::value_parser!(u8).range(0..=4))]
     pub decode_depth: u8,
     /// Show secrets in full in human output (they are redacted by default)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "redact")]
     pub show_secrets: bool,
+    /// Redact secrets in JSON and JSON Lines reports too: a short prefix and the length,
+    /// as human output shows them (SARIF reports are always redacted)
+    #[arg(long)]
+    pub redact: bool,
     /// Print nothing but the report: no summary, no warnings
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -72,6 +72,22 @@ impl Finding {
     pub fn redacted_secret(&self) -> String {
         redact(&self.secret)
     }
+
+    /// Replaces the secret by its redacted form, in `secret` and in `context`. A
+    /// context that does not hold the secret as it is (the secret was found decoded, or
+    /// spans lines) may hold it in another form, and is emptied.
+    pub fn redact(&mut self) {
+        let shown = self.redacted_secret();
+        self.context = if self.decoded.is_none()
+            && !self.secret.is_empty()
+            && self.context.contains(&self.secret)
+        {
+            self.context.replace(&self.secret, &shown)
+        } else {
+            String::new()
+        };
+        self.secret = shown;
+    }
 }
 
 /// Keeps a short prefix of a secret and its length in characters.

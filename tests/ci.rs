@@ -355,6 +355,59 @@ fn baseline_round_trip_move_new_and_prune() {
 }
 
 #[test]
+fn redact_keeps_secrets_out_of_json_and_jsonl_reports_but_keeps_locations() {
+    let d = dir();
+    write(d.path(), "a.env", format!("T={GH_TOKEN}\n"));
+    // A token found only after base64 decoding: the line holds it in encoded form.
+    let encoded = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(GH_TOKEN_2)
+    };
+    write(d.path(), "b.yaml", format!("data:\n  token: {encoded}\n"));
+    for format in ["json", "jsonl"] {
+        let o = ferret()
+            .current_dir(d.path())
+            .args(["scan", ".", "--redact", "-f", format])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        let out = stdout(&o);
+        assert!(!out.contains(GH_TOKEN), "{format}: {out}");
+        assert!(!out.contains(GH_TOKEN_2), "{format}: {out}");
+        assert!(!out.contains(&encoded), "{format}: {out}");
+        let findings: Vec<serde_json::Value> = if format == "json" {
+            findings(&serde_json::from_str(&out).unwrap()).clone()
+        } else {
+            out.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        assert_eq!(findings.len(), 2, "{format}: {out}");
+        let gh = findings.iter().find(|f| f["path"] == "a.env").unwrap();
+        assert_eq!(gh["secret"], "ghp_R7…(40)");
+        assert_eq!(gh["context"], "T=ghp_R7…(40)");
+        assert_eq!(
+            (gh["line"].as_u64(), gh["column"].as_u64()),
+            (Some(1), Some(3))
+        );
+        let decoded = findings.iter().find(|f| f["path"] == "b.yaml").unwrap();
+        assert_eq!(decoded["decoded"], "base64");
+        assert_eq!(decoded["secret"], "ghp_Lm…(40)");
+        assert_eq!(decoded["context"], "");
+    }
+    // Without --redact the machine report carries the secret.
+    let (_, fs, _) = scan(d.path(), &[]);
+    assert!(secrets(&fs).contains(&GH_TOKEN.to_string()));
+    // --redact and --show-secrets contradict each other.
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "--redact", "--show-secrets"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn sarif_has_rules_results_fingerprints_and_valid_columns() {
     let d = dir();
     write(d.path(), "my dir/a.env", format!("x\n  T={GH_TOKEN}\n"));

@@ -132,6 +132,7 @@ impl CommonConfig {
                 output: a.output.clone(),
                 opts: ReportOptions {
                     show_secrets: a.show_secrets,
+                    redact: a.redact,
                     color,
                     quiet: a.quiet,
                 },
@@ -224,8 +225,8 @@ impl ReportConfig {
         };
         Ok(match self.format {
             Format::Human => Box::new(Human::new(out, self.opts)),
-            Format::Json => Box::new(Json::new(out)),
-            Format::Jsonl => Box::new(JsonLines::new(out)),
+            Format::Json => Box::new(Json::new(out, self.opts.redact)),
+            Format::Jsonl => Box::new(JsonLines::new(out, self.opts.redact)),
             Format::Sarif => Box::new(Sarif::new(out, self.rules.clone())),
         })
     }

@@ -1,5 +1,6 @@
 //! JSON (one object: schema version, findings, summary) and JSON Lines (one finding per
-//! line, streamed). Both always carry the full secret: they are machine reports.
+//! line, streamed). Both carry the full secret, as machine reports, unless asked to
+//! redact it (`--redact`, see [`Finding::redact`]).
 
 use std::io::{self, Write};
 
@@ -14,13 +15,15 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub struct Json {
     out: Output,
     findings: Vec<Finding>,
+    redact: bool,
 }
 
 impl Json {
-    pub fn new(out: Output) -> Json {
+    pub fn new(out: Output, redact: bool) -> Json {
         Json {
             out,
             findings: Vec::new(),
+            redact,
         }
     }
 }
@@ -41,7 +44,11 @@ struct Tool {
 
 impl Reporter for Json {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        self.findings.push(f.clone());
+        let mut f = f.clone();
+        if self.redact {
+            f.redact();
+        }
+        self.findings.push(f);
         Ok(())
     }
 
@@ -63,11 +70,12 @@ impl Reporter for Json {
 
 pub struct JsonLines {
     out: Output,
+    redact: bool,
 }
 
 impl JsonLines {
-    pub fn new(out: Output) -> JsonLines {
-        JsonLines { out }
+    pub fn new(out: Output, redact: bool) -> JsonLines {
+        JsonLines { out, redact }
     }
 }
 
@@ -77,7 +85,13 @@ impl Reporter for JsonLines {
     }
 
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, f)?;
+        if self.redact {
+            let mut f = f.clone();
+            f.redact();
+            serde_json::to_writer(&mut self.out, &f)?;
+        } else {
+            serde_json::to_writer(&mut self.out, f)?;
+        }
         self.out.write_all(b"\n")
     }
 

@@ -125,6 +125,8 @@ pub trait Reporter {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReportOptions {
     pub show_secrets: bool,
+    /// Redact secrets in machine reports (JSON, JSON Lines) too.
+    pub redact: bool,
     pub color: bool,
     pub quiet: bool,
 }
