@@ -188,6 +188,14 @@ pub struct CommonArgs {
     /// Report lines carrying `ferret:allow` (and gitleaks/detect-secrets markers) too
     #[arg(long)]
     pub no_inline_allow: bool,
+    /// Do not report findings in paths matching this gitignore-style glob, e.g.
+    /// 'tests/fixtures/**' (repeatable; adds to the configuration's `exclude_paths`)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Turn off the rule with this id (repeatable; adds to the configuration's
+    /// `disable_rules`; `ferret rules list` shows the ids)
+    #[arg(long, value_name = "ID")]
+    pub disable_rule: Vec<String>,
     /// Report only findings of at least this confidence [default: medium; `low` adds
     /// identifiers such as bucket names and ARNs, and example-looking values]
     #[arg(long, value_enum, value_name = "LEVEL")]

@@ -62,7 +62,8 @@ impl ValueAllow {
 #[derive(Default)]
 pub struct Suppressor {
     pub min_confidence: Option<Confidence>,
-    pub exclude_paths: Option<ignore::gitignore::Gitignore>,
+    /// Path exclusions: from the configuration file, and from the command line.
+    pub exclude_paths: Vec<ignore::gitignore::Gitignore>,
     pub values: ValueAllow,
     pub rule_values: HashMap<String, ValueAllow>,
     pub baseline: Option<Baseline>,
@@ -78,9 +79,11 @@ impl Suppressor {
 
     /// True when no allowlist, path exclusion or baseline entry suppresses `f`.
     pub fn keep(&mut self, f: &Finding) -> bool {
-        if let Some(g) = &self.exclude_paths
-            && g.matched_path_or_any_parents(Path::new(&f.path), false)
-                .is_ignore()
+        let path = Path::new(&f.path);
+        if self
+            .exclude_paths
+            .iter()
+            .any(|g| g.matched_path_or_any_parents(path, false).is_ignore())
         {
             return false;
         }

@@ -408,6 +408,56 @@ fn redact_keeps_secrets_out_of_json_and_jsonl_reports_but_keeps_locations() {
 }
 
 #[test]
+fn exclude_and_disable_rule_flags_add_to_the_configuration() {
+    let d = dir();
+    write(d.path(), "a.env", format!("T={GH_TOKEN}\n"));
+    write(d.path(), "b/c.env", format!("T={GH_TOKEN_2}\n"));
+    write(
+        d.path(),
+        "vendor/lib/x.py",
+        "password = \"Vq7-Lm2xR9tZ4wKp\"\n",
+    );
+    let paths = |extra: &[&str]| {
+        let (_, fs, err) = scan(d.path(), extra);
+        let mut v: Vec<String> = fs
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        (v, err)
+    };
+    assert_eq!(paths(&[]).0, ["a.env", "b/c.env", "vendor/lib/x.py"]);
+    assert_eq!(paths(&["--exclude", "vendor/"]).0, ["a.env", "b/c.env"]);
+    assert_eq!(
+        paths(&["--exclude", "vendor/", "--exclude", "b/*.env"]).0,
+        ["a.env"]
+    );
+    assert_eq!(
+        paths(&["--disable-rule", "generic.password"]).0,
+        ["a.env", "b/c.env"]
+    );
+    // The configuration's exclusions still apply alongside the flag's.
+    write(
+        d.path(),
+        ".ferret.toml",
+        "[scan]\nexclude_paths = [\"a.env\"]\n",
+    );
+    assert_eq!(paths(&["--exclude", "vendor/"]).0, ["b/c.env"]);
+    // An unknown rule id is an error, not a silent no-op.
+    let o = ferret()
+        .current_dir(d.path())
+        .args(["scan", ".", "--disable-rule", "nope.rule"])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--disable-rule: no rule has the id `nope.rule`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn sarif_has_rules_results_fingerprints_and_valid_columns() {
     let d = dir();
     write(d.path(), "my dir/a.env", format!("x\n  T={GH_TOKEN}\n"));

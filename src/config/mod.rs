@@ -109,6 +109,9 @@ impl CommonConfig {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             fail_on = apply_file(&text, path, &mut rules, &mut suppressor)?;
         }
+        disable_rules(&mut rules, &a.disable_rule, "--disable-rule")?;
+        let cli_exclusions = exclusions(Path::new("."), &a.exclude, "--exclude")?;
+        suppressor.exclude_paths.extend(cli_exclusions);
         if let Some(c) = a.confidence {
             suppressor.min_confidence = Some(c.into());
         }
@@ -159,6 +162,34 @@ impl CommonConfig {
     }
 }
 
+/// Removes the rules with the given ids from `rules`; an unknown id is an error
+/// (`place` says where it was given).
+fn disable_rules(rules: &mut RuleSet, ids: &[String], place: &str) -> Result<()> {
+    if let Some(id) = ids.iter().find(|id| rules.get(id).is_none()) {
+        bail!("{place}: no rule has the id `{id}`");
+    }
+    rules.retain(|r| !ids.contains(&r.id));
+    Ok(())
+}
+
+/// The path exclusion made of gitignore-style `globs` relative to `base`, if any; an
+/// invalid glob is an error (`place` says where it was given).
+fn exclusions(
+    base: &Path,
+    globs: &[String],
+    place: &str,
+) -> Result<Option<ignore::gitignore::Gitignore>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = ignore::gitignore::GitignoreBuilder::new(base);
+    for g in globs {
+        b.add_line(None, g)
+            .with_context(|| format!("{place}: invalid glob `{g}`"))?;
+    }
+    Ok(Some(b.build()?))
+}
+
 /// Applies the text of a configuration file (`path` is only used in messages): its
 /// rules are added to `rules`, disabled rules removed, and its allowlists, exclusions
 /// and minimum confidence set on `suppressor`. Returns its `fail_on` level. Every
@@ -171,26 +202,18 @@ pub fn apply_file(
 ) -> Result<Option<Confidence>> {
     let cfg = file::parse(text, path)?;
     rules.extend(parse_rules_in(text, path)?)?;
-    for id in &cfg.scan.disable_rules {
-        if rules.get(id).is_none() {
-            bail!(
-                "{}: disable_rules: no rule has the id `{id}`",
-                path.display()
-            );
-        }
-    }
-    rules.retain(|r| !cfg.scan.disable_rules.contains(&r.id));
+    let place = path.display().to_string();
+    disable_rules(
+        rules,
+        &cfg.scan.disable_rules,
+        &format!("{place}: disable_rules"),
+    )?;
     suppressor.min_confidence = cfg.scan.min_confidence;
-    if !cfg.scan.exclude_paths.is_empty() {
-        let base = path.parent().unwrap_or(Path::new("."));
-        let mut b = ignore::gitignore::GitignoreBuilder::new(base);
-        for g in &cfg.scan.exclude_paths {
-            b.add_line(None, g).with_context(|| {
-                format!("{}: exclude_paths: invalid glob `{g}`", path.display())
-            })?;
-        }
-        suppressor.exclude_paths = Some(b.build()?);
-    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let globs = &cfg.scan.exclude_paths;
+    suppressor
+        .exclude_paths
+        .extend(exclusions(base, globs, &format!("{place}: exclude_paths"))?);
     suppressor.values = ValueAllow {
         regexes: compile_values(&cfg.allow.values, "allow.values", path)?,
         stopwords: cfg
