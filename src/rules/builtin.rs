@@ -11,6 +11,7 @@ macro_rules! rule_files {
 }
 
 rule_files![
+    "ai-agents.toml",
     "ai-data.toml",
     "ai-platforms.toml",
     "ai.toml",
@@ -58,6 +59,7 @@ rule_files![
     "iot.toml",
     "looker.toml",
     "maps.toml",
+    "media-cms.toml",
     "newrelic.toml",
     "observability.toml",
     "onepassword.toml",
@@ -79,6 +81,7 @@ rule_files![
     "supabase.toml",
     "twilio.toml",
     "uri.toml",
+    "web-services.toml",
     "webapis.toml",
 ];
 
