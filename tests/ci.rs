@@ -365,11 +365,7 @@ fn redact_keeps_secrets_out_of_json_and_jsonl_reports_but_keeps_locations() {
     };
     write(d.path(), "b.yaml", format!("data:\n  token: {encoded}\n"));
     for format in ["json", "jsonl"] {
-        let o = ferret()
-            .current_dir(d.path())
-            .args(["scan", ".", "--redact", "-f", format])
-            .output()
-            .unwrap();
+        let o = run(d.path(), &["scan", ".", "--redact", "-f", format]);
         assert_eq!(o.status.code(), Some(1), "{format}");
         let out = stdout(&o);
         assert!(!out.contains(GH_TOKEN), "{format}: {out}");
@@ -399,11 +395,7 @@ fn redact_keeps_secrets_out_of_json_and_jsonl_reports_but_keeps_locations() {
     let (_, fs, _) = scan(d.path(), &[]);
     assert!(secrets(&fs).contains(&GH_TOKEN.to_string()));
     // --redact and --show-secrets contradict each other.
-    let o = ferret()
-        .current_dir(d.path())
-        .args(["scan", ".", "--redact", "--show-secrets"])
-        .output()
-        .unwrap();
+    let o = run(d.path(), &["scan", ".", "--redact", "--show-secrets"]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -444,11 +436,7 @@ fn exclude_and_disable_rule_flags_add_to_the_configuration() {
     );
     assert_eq!(paths(&["--exclude", "vendor/"]).0, ["b/c.env"]);
     // An unknown rule id is an error, not a silent no-op.
-    let o = ferret()
-        .current_dir(d.path())
-        .args(["scan", ".", "--disable-rule", "nope.rule"])
-        .output()
-        .unwrap();
+    let o = run(d.path(), &["scan", ".", "--disable-rule", "nope.rule"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(

@@ -704,11 +704,7 @@ fn malformed_config_files_are_errors_naming_the_file() {
         assert!(!err.contains("panicked"), "{shown}: {err}");
     }
     // A directory where a file is expected.
-    let o = ferret()
-        .current_dir(d.path())
-        .args(["scan", "a.env", "--config", "."])
-        .output()
-        .unwrap();
+    let o = run(d.path(), &["scan", "a.env", "--config", "."]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
 }

@@ -208,11 +208,7 @@ fn invalid_utf8_content_is_scanned_around_the_bad_bytes() {
 fn jsonl_writes_one_finding_per_line() {
     let d = dir();
     write(d.path(), "a.env", format!("A={GH_TOKEN}\nB={GH_TOKEN_2}\n"));
-    let o = ferret()
-        .current_dir(d.path())
-        .args(["scan", ".", "-f", "jsonl"])
-        .output()
-        .unwrap();
+    let o = run(d.path(), &["scan", ".", "-f", "jsonl"]);
     assert_eq!(o.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = stdout(&o)
         .lines()

@@ -46,6 +46,11 @@ pub fn write(root: &Path, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     p
 }
 
+/// Runs `ferret` with `args` in `cwd` and returns its output (status, stdout, stderr).
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    ferret().current_dir(cwd).args(args).output().unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
