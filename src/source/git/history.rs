@@ -127,14 +127,21 @@ pub fn walk(repo: &gix::Repository, selection: &Selection, threads: usize) -> Re
                     ))
                 });
                 let info = &info;
-                s.spawn(move || diff_commits(&repo, commits, info))
+                (
+                    commits.len(),
+                    s.spawn(move || diff_commits(&repo, commits, info)),
+                )
             })
             .collect();
+        // One entry per commit, whatever happens, so that indices stay topological.
         workers
             .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| vec![Err("the commit walk failed".to_string())])
+            .map(|(n, w)| {
+                w.join().unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err("the commit walk failed".to_string()))
+                        .collect()
+                })
             })
             .collect()
     });
