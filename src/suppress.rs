@@ -77,14 +77,22 @@ impl Suppressor {
         self.min_confidence.is_some_and(|m| f.confidence < m)
     }
 
+    /// True when `path` matches a path exclusion. A finding inside an archive
+    /// (`lib/app.jar!BOOT-INF/app.properties`) is excluded with its archive, so each
+    /// path before a `!` is tried too.
+    fn excluded(&self, path: &str) -> bool {
+        let matches = |p: &str| {
+            self.exclude_paths.iter().any(|g| {
+                g.matched_path_or_any_parents(Path::new(p), false)
+                    .is_ignore()
+            })
+        };
+        matches(path) || path.match_indices('!').any(|(i, _)| matches(&path[..i]))
+    }
+
     /// True when no allowlist, path exclusion or baseline entry suppresses `f`.
     pub fn keep(&mut self, f: &Finding) -> bool {
-        let path = Path::new(&f.path);
-        if self
-            .exclude_paths
-            .iter()
-            .any(|g| g.matched_path_or_any_parents(path, false).is_ignore())
-        {
+        if self.excluded(&f.path) {
             return false;
         }
         if self.values.allows(&f.secret)

@@ -428,6 +428,27 @@ fn exclude_and_disable_rule_flags_add_to_the_configuration() {
         paths(&["--disable-rule", "generic.password"]).0,
         ["a.env", "b/c.env"]
     );
+    // Excluding an archive excludes the findings inside it.
+    let jar = zip_of(&[("BOOT-INF/app.env", format!("T={GH_TOKEN}\n").as_bytes())]);
+    write(d.path(), "lib/app.jar", jar);
+    assert!(
+        paths(&[])
+            .0
+            .contains(&"lib/app.jar!BOOT-INF/app.env".to_string())
+    );
+    assert!(
+        !paths(&["--exclude", "lib/app.jar"])
+            .0
+            .iter()
+            .any(|p| p.starts_with("lib/"))
+    );
+    assert!(
+        !paths(&["--exclude", "*.jar"])
+            .0
+            .iter()
+            .any(|p| p.starts_with("lib/"))
+    );
+    std::fs::remove_file(d.path().join("lib/app.jar")).unwrap();
     // The configuration's exclusions still apply alongside the flag's.
     write(
         d.path(),
