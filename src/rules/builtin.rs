@@ -31,6 +31,7 @@ rule_files![
     "cloud-misc.toml",
     "cloudflare.toml",
     "commerce.toml",
+    "config-files.toml",
     "credentials.toml",
     "crypto.toml",
     "data-infra.toml",
