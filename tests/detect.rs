@@ -70,6 +70,31 @@ fn kubernetes_secret_values_are_decoded_and_reported_at_their_line() {
 }
 
 #[test]
+fn a_kubeconfig_client_key_is_one_finding_with_the_fingerprint_of_the_key_itself() {
+    let d = dir();
+    let key = pem_key();
+    write(d.path(), "id.pem", &key);
+    write(
+        d.path(),
+        "kube/config",
+        format!(
+            "users:\n- name: admin\n  user:\n    client-key-data: {}\n",
+            b64(&key)
+        ),
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let fs = findings(&v);
+    let in_kubeconfig: Vec<_> = fs.iter().filter(|f| f["path"] == "kube/config").collect();
+    assert_eq!(in_kubeconfig.len(), 1, "{fs:?}");
+    assert_eq!(in_kubeconfig[0]["rule_id"], "private-keys.pem");
+    assert_eq!(in_kubeconfig[0]["decoded"], "base64");
+    assert_eq!(in_kubeconfig[0]["line"], 4);
+    let plain = fs.iter().find(|f| f["path"] == "id.pem").unwrap();
+    assert_eq!(in_kubeconfig[0]["fingerprint"], plain["fingerprint"]);
+}
+
+#[test]
 fn base64_within_base64_and_percent_encoding_are_decoded() {
     let d = dir();
     // A Kubernetes dockerconfigjson secret: base64 of a JSON whose auth is base64 too,

@@ -602,6 +602,21 @@ impl Engine {
 
     /// Removes generic matches that overlap a specific rule's match, and exact
     /// duplicates; `out[first..]` is sorted by start.
+    /// For two matches of the same encoded value, one plain and one found by decoding
+    /// it (spans equal but for the padding), whether the plain one is `a` (`Some(true)`)
+    /// or `b` (`Some(false)`).
+    fn encoded_twice(a: &Match, b: &Match) -> Option<bool> {
+        let near = |x: usize, y: usize| x.abs_diff(y) <= 2;
+        if !(near(a.start, b.start) && near(a.end, b.end)) {
+            return None;
+        }
+        match (a.decoded.is_some(), b.decoded.is_some()) {
+            (false, true) => Some(true),
+            (true, false) => Some(false),
+            _ => None,
+        }
+    }
+
     fn drop_shadowed_generic(&self, out: &mut Vec<Match>, first: usize) {
         let rules = self.rules.rules();
         let found = &out[first..];
@@ -622,6 +637,14 @@ impl Engine {
                     } else {
                         keep[j] = false;
                     }
+                } else if let Some(plain) = Self::encoded_twice(&found[i], &found[j])
+                    && !gi
+                    && !gj
+                {
+                    // Two specific rules on one encoded value: one matched the encoded
+                    // text, the other the secret it decodes to (a base64 PEM key). The
+                    // decoded secret is the one to report.
+                    keep[if plain { i } else { j }] = false;
                 } else if gi && !gj {
                     keep[i] = false;
                 } else if gj && !gi {

@@ -182,6 +182,32 @@ fn base64_inside_base64_is_decoded_to_the_depth_allowed() {
 }
 
 #[test]
+fn an_encoded_value_matched_plain_and_decoded_is_reported_once_decoded() {
+    // One rule knows the token's base64 form, another finds the token once decoded.
+    let rules = format!(
+        "{TOKEN_RULE}
+[[rules]]
+id = \"t.tok-b64\"
+name = \"Test token, base64\"
+keywords = [\"dG9rX\"]
+regex = '\\b(dG9rX[A-Za-z0-9+/]{{20,}}={{0,2}})'
+"
+    );
+    let e = engine(&rules);
+    let enc = b64("tok_Ab3dE5gH7jK9mN1pQ3sT");
+    let data = format!("api: {enc}\n");
+    let m = find(&e, data.as_bytes());
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(e.rule(m[0].rule).id, "t.tok");
+    assert_eq!(decoded_secret(&m[0]), "tok_Ab3dE5gH7jK9mN1pQ3sT");
+    // Without decoding, the base64 rule reports the encoded form.
+    let plain_only = engine(&rules).with_decode_depth(0);
+    let m = find(&plain_only, data.as_bytes());
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(plain_only.rule(m[0].rule).id, "t.tok-b64");
+}
+
+#[test]
 fn percent_encoded_token_is_found() {
     let e = engine(TOKEN_RULE);
     let data = b"https://h/cb?state=%7B%22t%22%3A%22tok_Ab3dE5gH7jK9mN1pQ3sT%22%7D";
