@@ -461,7 +461,7 @@ impl Engine {
         }
         if out.len() - first > 1 {
             Self::sort(&mut out[first..]);
-            self.drop_shadowed_generic(out, first);
+            self.drop_shadowed(out, first);
         }
     }
 
@@ -548,7 +548,7 @@ impl Engine {
         }
         if out.len() - first > 1 {
             Self::sort(&mut out[first..]);
-            self.drop_shadowed_generic(out, first);
+            self.drop_shadowed(out, first);
         }
     }
 
@@ -617,7 +617,12 @@ impl Engine {
         }
     }
 
-    fn drop_shadowed_generic(&self, out: &mut Vec<Match>, first: usize) {
+    /// Keeps one match per secret among `out[first..]` (sorted by position): of one
+    /// rule's plain and decoded matches of a value, the decoded one; of a specific and
+    /// a generic rule's matches that overlap, the specific one; of two generic ones, one;
+    /// of two specific rules on one encoded value, one plain and one decoded (see
+    /// [`Engine::encoded_twice`]), the decoded one.
+    fn drop_shadowed(&self, out: &mut Vec<Match>, first: usize) {
         let rules = self.rules.rules();
         let found = &out[first..];
         let mut keep = vec![true; found.len()];
