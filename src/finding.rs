@@ -73,12 +73,12 @@ impl Finding {
         redact(&self.secret)
     }
 
-    /// Replaces the secret by its redacted form, in `secret` and in `context`. A
-    /// context that does not hold the secret as it is (the secret was found decoded, or
-    /// spans lines) may hold it in another form, and is emptied.
-    pub fn redact(&mut self) {
+    /// A copy with the secret replaced by its redacted form, in `secret` and in
+    /// `context`. A context that does not hold the secret as it is (the secret was
+    /// found decoded, or spans lines) may hold it in another form, and is emptied.
+    pub fn redacted(&self) -> Finding {
         let shown = self.redacted_secret();
-        self.context = if self.decoded.is_none()
+        let context = if self.decoded.is_none()
             && !self.secret.is_empty()
             && self.context.contains(&self.secret)
         {
@@ -86,7 +86,11 @@ impl Finding {
         } else {
             String::new()
         };
-        self.secret = shown;
+        Finding {
+            secret: shown,
+            context,
+            ..self.clone()
+        }
     }
 }
 

@@ -189,10 +189,9 @@ fn holds_base64_der(secret: &[u8]) -> bool {
 /// value followed by the next `X-Amz-` parameter. Such a request carries a
 /// signature, not the secret key, and expires (a presigned URL within 7 days).
 fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
-    let ends_with = |s: &[u8], end: &[u8]| {
-        s.len() >= end.len() && s[s.len() - end.len()..].eq_ignore_ascii_case(end)
-    };
-    if ends_with(before, b"x-amz-credential=") || ends_with(before, b"x-amz-security-token=") {
+    if ends_with_ignore_case(before, b"x-amz-credential=")
+        || ends_with_ignore_case(before, b"x-amz-security-token=")
+    {
         return true;
     }
     if starts_with_ignore_case(after, b"&x-amz-") || starts_with_ignore_case(after, b"&amp;x-amz-")
@@ -214,6 +213,10 @@ fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
 
 fn starts_with_ignore_case(s: &[u8], start: &[u8]) -> bool {
     s.len() >= start.len() && s[..start.len()].eq_ignore_ascii_case(start)
+}
+
+fn ends_with_ignore_case(s: &[u8], end: &[u8]) -> bool {
+    s.len() >= end.len() && s[s.len() - end.len()..].eq_ignore_ascii_case(end)
 }
 
 /// The parts of `s` between `/` and `%2F` (either case) separators, as `split` gives

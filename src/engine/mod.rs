@@ -600,8 +600,6 @@ impl Engine {
         }
     }
 
-    /// Removes generic matches that overlap a specific rule's match, and exact
-    /// duplicates; `out[first..]` is sorted by start.
     /// For two matches of the same encoded value, one plain and one found by decoding
     /// it (spans equal but for the padding), whether the plain one is `a` (`Some(true)`)
     /// or `b` (`Some(false)`).

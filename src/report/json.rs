@@ -1,6 +1,6 @@
 //! JSON (one object: schema version, findings, summary) and JSON Lines (one finding per
 //! line, streamed). Both carry the full secret, as machine reports, unless asked to
-//! redact it (`--redact`, see [`Finding::redact`]).
+//! redact it (`--redact`, see [`Finding::redacted`]).
 
 use std::io::{self, Write};
 
@@ -44,11 +44,8 @@ struct Tool {
 
 impl Reporter for Json {
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
-        let mut f = f.clone();
-        if self.redact {
-            f.redact();
-        }
-        self.findings.push(f);
+        self.findings
+            .push(if self.redact { f.redacted() } else { f.clone() });
         Ok(())
     }
 
@@ -86,9 +83,7 @@ impl Reporter for JsonLines {
 
     fn finding(&mut self, f: &Finding) -> io::Result<()> {
         if self.redact {
-            let mut f = f.clone();
-            f.redact();
-            serde_json::to_writer(&mut self.out, &f)?;
+            serde_json::to_writer(&mut self.out, &f.redacted())?;
         } else {
             serde_json::to_writer(&mut self.out, f)?;
         }

@@ -41,15 +41,9 @@ impl fmt::Display for ExampleFailure {
             FailureKind::NoExamples => {
                 "needs at least one example and one negative example".to_string()
             }
-            FailureKind::BadRegex => String::new(),
-            FailureKind::SlowRegex => format!(
-                "a lazy gap of up to {} repetitions (`{{0,{}}}?`) is slow in every window (the \
-                 regex engine tracks each count); write `*?` and let the rule's `window` bound \
-                 how far a match reaches",
-                self.index, self.index
-            ),
+            FailureKind::BadRegex | FailureKind::SlowRegex => String::new(),
         };
-        if self.kind == FailureKind::BadRegex {
+        if matches!(self.kind, FailureKind::BadRegex | FailureKind::SlowRegex) {
             write!(
                 f,
                 "{}: rule `{}`: {}",
@@ -90,7 +84,12 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
     }
     let mut failures = Vec::new();
     if let Some(max) = long_lazy_gap(&rule.regex) {
-        failures.push(fail(FailureKind::SlowRegex, max as usize, ""));
+        let message = format!(
+            "a lazy gap of up to {max} repetitions (`{{0,{max}}}?`) is slow in every window \
+             (the regex engine tracks each count); write `*?` and let the rule's `window` \
+             bound how far a match reaches"
+        );
+        failures.push(fail(FailureKind::SlowRegex, 0, &message));
     }
     if rule.examples.is_empty() || rule.negative_examples.is_empty() {
         failures.push(fail(FailureKind::NoExamples, 0, ""));
