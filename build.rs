@@ -22,6 +22,7 @@ const KNOWN: &[&str] = &[
     "generic",
     "stopwords",
     "anchor",
+    "overrides",
 ];
 
 #[derive(serde::Deserialize)]
@@ -124,7 +125,7 @@ fn main() {
                 "    StaticRule {{ file: {name:?}, line: {line}, id: {:?}, name: {:?}, provider: {}, \
                  description: {:?}, keywords: {}, regex: {:?}, min_entropy: {min_entropy}, \
                  confidence: {}, examples: {}, negative_examples: {}, references: {}, \
-                 window: {window}, generic: {generic}, stopwords: {}, anchor: {} }},",
+                 window: {window}, generic: {generic}, stopwords: {}, anchor: {}, overrides: {} }},",
                 req("id"),
                 req("name"),
                 opt(s("provider")),
@@ -137,6 +138,7 @@ fn main() {
                 list("references"),
                 list("stopwords"),
                 opt(s("anchor")),
+                list("overrides"),
             );
         }
     }

@@ -312,8 +312,8 @@ fn aws_ids_in_presigned_urls_are_low_confidence_and_certificates_are_not_session
     let want = [
         ("app.env", "aws.access-key-id", "high"),
         ("docs/download.md", "aws.access-key-id", "low"),
+        // Both session-token rules match the token: it is one finding.
         ("docs/download.md", "aws.session-token", "low"),
-        ("docs/download.md", "aws.session-token-prefixed", "low"),
     ];
     assert_eq!(
         got,
@@ -826,4 +826,39 @@ fn tokens_stored_as_utf16_strings_in_an_assembly_are_found_at_their_bytes() {
         .collect();
     assert!(secrets.contains(&GH_TOKEN), "{secrets:?}");
     assert!(secrets.contains(&"Zq8vL2mK9xT4"), "{secrets:?}");
+}
+
+#[test]
+fn one_secret_matched_by_two_rules_is_one_finding_under_the_most_specific() {
+    let d = dir();
+    let storage_key =
+        "+OUU5h3zktTEZg0D6JRT2CD4P0kDXeuTeRTq5c5c9F3K9CZriPaNHJWVKcqaf1JuAr7P37vElM3K+AStmZNdOg==";
+    let paystack = "sk_live_646cd38fafffab4b2badc1b78f1bd837f7215b60";
+    let yandex = "YCLeQR82em0DW6E3c26SpaTe0yh4Uo0MmPVMBGy0";
+    write(
+        d.path(),
+        "deploy.sh",
+        format!(
+            "git clone https://octo:{GH_TOKEN}@github.com/octo/app.git\n\
+             STORAGE_KEY={storage_key}\n\
+             PAYSTACK_SECRET_KEY={paystack}\n\
+             aws_secret_access_key = {yandex}\n"
+        ),
+    );
+    let got: Vec<(String, String)> = found(d.path(), &[])
+        .into_iter()
+        .map(|(_, rule, secret, _)| (rule, secret))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "azure.storage-account-key-identifiable".into(),
+                storage_key.into()
+            ),
+            ("cloud-misc.yandex-static-secret-key".into(), yandex.into()),
+            ("github.pat-classic".into(), GH_TOKEN.into()),
+            ("paystack.secret-key".into(), paystack.into()),
+        ]
+    );
 }

@@ -140,6 +140,7 @@ fn check_files(files: &[std::path::PathBuf]) -> Result<i32> {
             }
         }
     }
+    let builtin = RuleSet::builtin()?;
     let mut total = 0;
     for (name, set) in &sets {
         let failures = check::check_examples(set);
@@ -147,6 +148,18 @@ fn check_files(files: &[std::path::PathBuf]) -> Result<i32> {
             eprintln!("ferret: error: {f}");
         }
         errors += failures.len();
+        for r in set.rules() {
+            for o in &r.overrides {
+                if set.get(o).is_none() && builtin.get(o).is_none() {
+                    eprintln!(
+                        "ferret: error: {}: rule `{}` overrides `{o}`, which is neither in \
+                         the file nor a built-in rule",
+                        r.origin, r.id
+                    );
+                    errors += 1;
+                }
+            }
+        }
         let examples: usize = set
             .rules()
             .iter()

@@ -615,11 +615,81 @@ impl Engine {
         }
     }
 
+    /// For two specific rules whose matches overlap, which one gives way: `Some(true)`
+    /// for `a`, `Some(false)` for `b`, `None` to keep both (two providers' formats that
+    /// happen to touch). In order:
+    /// - a rule that `overrides` the other wins (a format shared by several providers,
+    ///   attributed by its context);
+    /// - a provider's format wins over a free-form credential rule (a GitHub token as
+    ///   the password of a URL is a GitHub token);
+    /// - of two rules of one provider, or two free-form rules, the higher confidence
+    ///   wins, then the plain match over a decoded one (for one rule matching both,
+    ///   the decoded one), then the longer secret.
+    ///
+    /// A rule never gives way to one of lower confidence, so filtering by confidence
+    /// afterwards cannot lose the secret.
+    fn one_secret_two_rules(a: (&Rule, &Match), b: (&Rule, &Match)) -> Option<bool> {
+        let ((ra, ma), (rb, mb)) = (a, b);
+        if !Self::same_secret(ra.id == rb.id, ma, mb) {
+            return None;
+        }
+        let at_least = |x: &Rule, y: &Rule| x.confidence >= y.confidence;
+        if ra.overrides.contains(&rb.id) && at_least(ra, rb) {
+            return Some(false);
+        }
+        if rb.overrides.contains(&ra.id) && at_least(rb, ra) {
+            return Some(true);
+        }
+        if ra.free_form != rb.free_form {
+            let (specific, drop_first) = if ra.free_form {
+                (rb, true)
+            } else {
+                (ra, false)
+            };
+            let other = if drop_first { ra } else { rb };
+            return at_least(specific, other).then_some(drop_first);
+        }
+        if ra.provider != rb.provider && !ra.free_form {
+            return None;
+        }
+        let len = |m: &Match| {
+            m.decoded
+                .as_ref()
+                .map_or(m.end - m.start, |d| d.secret.len())
+        };
+        // One rule on a value and on what it decodes to: the decoded secret, as for
+        // equal spans. Two rules: the plain match (a token whose decoding holds another
+        // provider format, such as a Bedrock key holding an AWS key id).
+        let same_rule = ra.id == rb.id;
+        let rank = |r: &Rule, m: &Match| (r.confidence, m.decoded.is_none() != same_rule, len(m));
+        Some(rank(ra, ma) < rank(rb, mb))
+    }
+
+    /// Whether two overlapping matches are one secret. Two plain ones are. A decoded
+    /// match's span is the whole encoded run it came from, which may hold other
+    /// secrets, so it is the same secret as a plain match only when the plain secret
+    /// holds that run (a token that is base64 of another credential), or for one rule,
+    /// when the run holds the plain secret (the rule matched the value and its
+    /// decoding); two decoded matches are when one decoded secret holds the other.
+    pub(crate) fn same_secret(same_rule: bool, a: &Match, b: &Match) -> bool {
+        let within = |x: &Match, y: &Match| y.start <= x.start && x.end <= y.end;
+        match (&a.decoded, &b.decoded) {
+            (None, None) => true,
+            (Some(x), Some(y)) => {
+                let holds = |h: &[u8], n: &[u8]| memchr::memmem::find(h, n).is_some();
+                holds(&x.secret, &y.secret) || holds(&y.secret, &x.secret)
+            }
+            (None, Some(_)) => within(b, a) || (same_rule && within(a, b)),
+            (Some(_), None) => within(a, b) || (same_rule && within(b, a)),
+        }
+    }
+
     /// Keeps one match per secret among `out[first..]` (sorted by position): of one
     /// rule's plain and decoded matches of a value, the decoded one; of a specific and
     /// a generic rule's matches that overlap, the specific one; of two generic ones, one;
     /// of two specific rules on one encoded value, one plain and one decoded (see
-    /// [`Engine::encoded_twice`]), the decoded one.
+    /// [`Engine::encoded_twice`]), the decoded one; of two other specific rules, the
+    /// one [`Engine::one_secret_two_rules`] picks.
     fn drop_shadowed(&self, out: &mut Vec<Match>, first: usize) {
         let rules = self.rules.rules();
         let found = &out[first..];
@@ -648,6 +718,14 @@ impl Engine {
                     // text, the other the secret it decodes to (a base64 PEM key). The
                     // decoded secret is the one to report.
                     keep[if plain { i } else { j }] = false;
+                } else if !gi
+                    && !gj
+                    && let Some(drop_first) = Self::one_secret_two_rules(
+                        (&rules[found[i].rule], &found[i]),
+                        (&rules[found[j].rule], &found[j]),
+                    )
+                {
+                    keep[if drop_first { i } else { j }] = false;
                 } else if gi && !gj {
                     keep[i] = false;
                 } else if gj && !gi {

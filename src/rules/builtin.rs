@@ -108,6 +108,7 @@ pub struct StaticRule {
     pub generic: Option<bool>,
     pub stopwords: &'static [&'static str],
     pub anchor: Option<&'static str>,
+    pub overrides: &'static [&'static str],
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

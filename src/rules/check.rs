@@ -195,6 +195,87 @@ mod tests {
         assert_eq!(long_lazy_gap(r"secret=([^\n]{5,255}?)\n"), None);
     }
 
+    /// Pairs of matches of two specific rules on one secret, over every positive example
+    /// of every built-in rule scanned with all of them: one secret reported twice.
+    fn double_reports(rules: &RuleSet) -> Vec<String> {
+        let engine = Engine::new(rules.clone()).expect("built-in rules build");
+        let mut scratch = engine.new_scratch();
+        let mut found = Vec::new();
+        let mut doubles = Vec::new();
+        for rule in rules.rules() {
+            if rule.anchor == Anchor::FileHeader {
+                continue;
+            }
+            for ex in &rule.examples {
+                found.clear();
+                engine.find(ex.as_bytes(), &mut scratch, &mut found);
+                for (i, a) in found.iter().enumerate() {
+                    for b in &found[i + 1..] {
+                        let (ra, rb) = (engine.rule(a.rule), engine.rule(b.rule));
+                        if b.start < a.end
+                            && a.start < b.end
+                            && !ra.generic
+                            && !rb.generic
+                            && Engine::same_secret(ra.id == rb.id, a, b)
+                        {
+                            doubles.push(format!("{} and {} on `{ex}`", ra.id, rb.id));
+                        }
+                    }
+                }
+            }
+        }
+        doubles
+    }
+
+    #[test]
+    fn no_builtin_example_is_reported_twice_by_two_specific_rules() {
+        let rules = RuleSet::builtin().expect("built-in rules parse");
+        let doubles = double_reports(&rules);
+        assert!(doubles.is_empty(), "{}", doubles.join("\n"));
+    }
+
+    #[test]
+    fn without_overrides_shared_formats_are_reported_twice() {
+        // The check above is not vacuous: the overrides are what settles these pairs.
+        let mut rules = RuleSet::default();
+        for (name, text) in crate::rules::builtin::FILES {
+            let text: String = text
+                .lines()
+                .filter(|l| !l.starts_with("overrides ="))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            let path = std::path::Path::new("rules").join(name);
+            rules
+                .extend(crate::rules::parse_rule_file(&text, &path).expect("parses"))
+                .expect("unique ids");
+        }
+        let doubles = double_reports(&rules);
+        assert!(
+            doubles
+                .iter()
+                .any(|d| d == "paystack.secret-key and stripe.secret-key on \
+                               `PAYSTACK_SECRET_KEY=sk_live_646cd38fafffab4b2badc1b78f1bd837f7215b60`"),
+            "{doubles:?}"
+        );
+    }
+
+    #[test]
+    fn overrides_name_builtin_rules_of_no_higher_confidence() {
+        let rules = RuleSet::builtin().expect("built-in rules parse");
+        for r in rules.rules() {
+            for o in &r.overrides {
+                let other = rules
+                    .get(o)
+                    .unwrap_or_else(|| panic!("{}: no rule `{o}`", r.id));
+                assert!(
+                    other.confidence <= r.confidence && other.provider != r.provider,
+                    "{} overrides {o}, of higher confidence or the same provider",
+                    r.id
+                );
+            }
+        }
+    }
+
     #[test]
     fn builtin_rules_have_unique_ids_and_compile() {
         let rules = RuleSet::builtin().expect("built-in rules parse");

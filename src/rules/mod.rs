@@ -126,6 +126,10 @@ pub struct Rule {
     /// the start of binary files.
     pub anchor: Anchor,
     pub origin: Origin,
+    /// Ids of rules from other providers that this rule takes precedence over when
+    /// both match one secret: a key format several providers share (`sk_live_`),
+    /// attributed to the provider whose name the context gives.
+    pub overrides: Vec<String>,
     compiled: OnceLock<Result<CompiledRegex, String>>,
 }
 

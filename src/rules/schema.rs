@@ -44,6 +44,8 @@ struct RawRule {
     stopwords: Vec<String>,
     #[serde(default)]
     anchor: Option<String>,
+    #[serde(default)]
+    overrides: Vec<String>,
 }
 
 fn default_confidence() -> Confidence {
@@ -138,6 +140,13 @@ fn build_rules(
     Ok(out)
 }
 
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
 fn build_rule(
     r: RawRule,
     line: usize,
@@ -150,12 +159,7 @@ fn build_rule(
         message,
     };
     let bad = |what: &str| err(line, format!("rule `{}`: {what}", r.id));
-    if r.id.is_empty()
-        || !r
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-    {
+    if !valid_id(&r.id) {
         return Err(bad(
             "`id` must be non-empty lowercase ASCII letters, digits, `.`, `_` or `-`",
         ));
@@ -200,6 +204,12 @@ fn build_rule(
     {
         return Err(bad("`window` must be between 16 and 65536 bytes"));
     }
+    if r.overrides.iter().any(|o| *o == r.id || !valid_id(o)) {
+        return Err(bad(
+            "`overrides` lists the ids of other rules (lowercase ASCII letters, digits, \
+             `.`, `_` or `-`)",
+        ));
+    }
     let generic = r.generic.unwrap_or_else(|| r.id.starts_with("generic."));
     let rule = Rule {
         generic,
@@ -225,6 +235,7 @@ fn build_rule(
         examples: r.examples,
         negative_examples: r.negative_examples,
         references: r.references,
+        overrides: r.overrides,
         compiled: OnceLock::new(),
     };
     let examples = rule.examples.iter().chain(&rule.negative_examples);
@@ -275,6 +286,7 @@ pub fn from_static(s: &super::builtin::StaticRule) -> Result<Rule, RuleFileError
         generic: s.generic,
         stopwords: strings(s.stopwords),
         anchor: s.anchor.map(str::to_string),
+        overrides: strings(s.overrides),
     };
     let stem = s.file.trim_end_matches(".toml");
     build_rule(raw, s.line, &path, stem)
