@@ -942,3 +942,26 @@ fn fuzz_regression_inputs_replay_through_the_library() {
         }
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_output_quietly_with_exit_0() {
+    use std::process::Stdio;
+    // `ferret rules list --format json | head -1`: the JSON (far more than a pipe
+    // buffer) meets a closed pipe, which is not an error worth a message.
+    for args in [
+        &["rules", "list", "--format", "json"][..],
+        &["rules", "list"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ferret"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
