@@ -192,10 +192,15 @@ pub struct CommonArgs {
     /// 'tests/fixtures/**' (repeatable; adds to the configuration's `exclude_paths`)
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Turn off the rule with this id (repeatable; adds to the configuration's
-    /// `disable_rules`; `ferret rules list` shows the ids)
+    /// Turn off the rule with this id, or every rule whose id starts with a prefix
+    /// given as `aws.*` (repeatable; adds to the configuration's `disable_rules`;
+    /// `ferret rules list` shows the ids)
     #[arg(long, value_name = "ID")]
     pub disable_rule: Vec<String>,
+    /// Run only the rule with this id, or the rules whose ids start with a prefix
+    /// given as `aws.*` (repeatable)
+    #[arg(long, value_name = "ID")]
+    pub only_rule: Vec<String>,
     /// Report only findings of at least this confidence [default: medium; `low` adds
     /// identifiers such as bucket names and ARNs, and example-looking values]
     #[arg(long, value_enum, value_name = "LEVEL")]

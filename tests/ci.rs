@@ -538,3 +538,37 @@ fn sarif_passes_the_sarif_multitool_validator() {
         assert!(!text.contains("error"), "{cmd}: {text}");
     }
 }
+
+#[test]
+fn only_rule_runs_the_selected_rules_and_prefix_patterns_select_families() {
+    let d = dir();
+    write(d.path(), "a.env", format!("T={GH_TOKEN}\n"));
+    write(d.path(), "b.py", "password = \"Vq7-Lm2xR9tZ4wKp\"\n");
+    let rules = |extra: &[&str]| {
+        let (_, fs, err) = scan(d.path(), extra);
+        let mut v: Vec<String> = fs
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        (v, err)
+    };
+    assert_eq!(rules(&[]).0, ["generic.password", "github.pat-classic"]);
+    assert_eq!(
+        rules(&["--only-rule", "github.pat-classic"]).0,
+        ["github.pat-classic"]
+    );
+    assert_eq!(rules(&["--only-rule", "generic.*"]).0, ["generic.password"]);
+    assert_eq!(
+        rules(&["--disable-rule", "github.*"]).0,
+        ["generic.password"]
+    );
+    // A pattern that selects no rule is an error.
+    let o = run(d.path(), &["scan", ".", "--only-rule", "nope.*"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--only-rule: no rule has the id `nope.*`"),
+        "{err}"
+    );
+}

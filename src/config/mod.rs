@@ -110,6 +110,7 @@ impl CommonConfig {
             fail_on = apply_file(&text, path, &mut rules, &mut suppressor)?;
         }
         disable_rules(&mut rules, &a.disable_rule, "--disable-rule")?;
+        only_rules(&mut rules, &a.only_rule, "--only-rule")?;
         let cli_exclusions = exclusions(Path::new("."), &a.exclude, "--exclude")?;
         suppressor.exclude_paths.extend(cli_exclusions);
         if let Some(c) = a.confidence {
@@ -162,13 +163,41 @@ impl CommonConfig {
     }
 }
 
-/// Removes the rules with the given ids from `rules`; an unknown id is an error
-/// (`place` says where it was given).
-fn disable_rules(rules: &mut RuleSet, ids: &[String], place: &str) -> Result<()> {
-    if let Some(id) = ids.iter().find(|id| rules.get(id).is_none()) {
-        bail!("{place}: no rule has the id `{id}`");
+/// Whether rule `id` is selected by `pattern`: the id itself, or a prefix followed by
+/// `*` (`aws.*`).
+fn selects(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => pattern == id,
     }
-    rules.retain(|r| !ids.contains(&r.id));
+}
+
+/// Fails when a pattern selects no rule of `rules` (`place` says where it was given).
+fn check_selectors(rules: &RuleSet, patterns: &[String], place: &str) -> Result<()> {
+    if let Some(p) = patterns
+        .iter()
+        .find(|p| !rules.rules().iter().any(|r| selects(p, &r.id)))
+    {
+        bail!("{place}: no rule has the id `{p}` (`ferret rules list` shows the ids)");
+    }
+    Ok(())
+}
+
+/// Removes the rules the given ids or `prefix*` patterns select from `rules`; a
+/// pattern that selects nothing is an error (`place` says where it was given).
+fn disable_rules(rules: &mut RuleSet, ids: &[String], place: &str) -> Result<()> {
+    check_selectors(rules, ids, place)?;
+    rules.retain(|r| !ids.iter().any(|p| selects(p, &r.id)));
+    Ok(())
+}
+
+/// Keeps only the rules the given ids or `prefix*` patterns select (none given: all).
+fn only_rules(rules: &mut RuleSet, ids: &[String], place: &str) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    check_selectors(rules, ids, place)?;
+    rules.retain(|r| ids.iter().any(|p| selects(p, &r.id)));
     Ok(())
 }
 
