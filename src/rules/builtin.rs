@@ -78,6 +78,7 @@ rule_files![
     "saas-more.toml",
     "saas.toml",
     "sentry.toml",
+    "shared-formats.toml",
     "shopify.toml",
     "slack.toml",
     "social.toml",
