@@ -572,3 +572,52 @@ fn only_rule_runs_the_selected_rules_and_prefix_patterns_select_families() {
         "{err}"
     );
 }
+
+#[test]
+fn sample_logins_typed_values_and_hashes_in_tests_are_low_confidence() {
+    let d = dir();
+    let hash = "$6$zbnUMRoOGxto31L5$NZ.ueTTn8.g2UlxlL105ubkBNYFlVY/WjseKRdl947lPU8/NvTDTR3ORVmLM51rn9rgFOZNSMquJx1lG03V0Fv";
+    write(
+        d.path(),
+        "docs/engines.rst",
+        "engine = create_engine(\"postgresql://scott:tiger@localhost/test\")\n\
+         engine = create_engine(\"mysql://postgres:postgres@db/app\")\n\
+         api_key = \"e3b68aa711e6deadc62d5b76355674beef7cc3116062ddba\"\n",
+    );
+    write(
+        d.path(),
+        "tests/test_auth.py",
+        format!("HASH = \"{hash}\"\n"),
+    );
+    write(
+        d.path(),
+        "deploy/app.env",
+        format!("DATABASE_URL=postgresql://app:Vq7-Lm2xR9tZ4wKp@db/app\nHASH='{hash}'\n"),
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    let mut got: Vec<(String, String, String)> = findings(&v)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["confidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("deploy/app.env", "password-hashes.sha512crypt", "medium"),
+        ("deploy/app.env", "uri.postgres", "high"),
+        ("docs/engines.rst", "generic.api-key", "low"),
+        ("docs/engines.rst", "uri.mysql", "low"),
+        ("docs/engines.rst", "uri.postgres", "low"),
+        ("tests/test_auth.py", "password-hashes.sha512crypt", "low"),
+    ];
+    assert_eq!(
+        got,
+        want.map(|(p, r, c)| (p.to_string(), r.to_string(), c.to_string())),
+        "{v}"
+    );
+}

@@ -248,7 +248,7 @@ fn path_segments(s: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// value holding "example" is dropped; a value in a provider's exact token format is
 /// still reported, at low confidence: real tokens do get pasted into examples and
 /// fixtures, and the format alone says the string is worth a look.
-const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo"];
+const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo", "fake"];
 
 /// The confidence of a finding of `rule` on `secret` (followed in the input by
 /// `after`): the rule's own, lowered to `low` for a value that looks made up for an
@@ -261,17 +261,137 @@ pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Co
     if looks_like_example(secret)
         || (rule.generic && is_uuid(secret))
         || in_signed_request(before, after)
+        || (rule.generic && memchr::memmem::find(before, b"EXAMPLE").is_some())
+        || jwt_signed_with_example_key(secret)
         || (rule.free_form
             && (at_example_host(after)
                 || is_leet_stand_in(secret)
                 || one_of(secret, STAND_IN_PASSWORDS)
                 || names_password_word(secret)
+                || sample_login(before, secret)
+                || typed_pattern(secret)
                 || short_base64_text(secret).is_some_and(|t| names_password_word(&t))))
     {
         Confidence::Low
     } else {
         rule.confidence
     }
+}
+
+/// Four-letter words spelt in hex (`deadbeef`, `cafebabe`, `f00d`).
+const HEXSPEAK: &[&str] = &[
+    "dead", "beef", "cafe", "babe", "f00d", "feed", "face", "fade", "d00d", "c0de", "b00b",
+];
+
+/// True for a free-form value typed rather than generated: hex holding two different hexspeak
+/// words (`e3b68aa7…deadc62d…beef7cc3…cafe…`), a run of seven ascending letters or
+/// digits (`AKIAABCDEFGUE1234567`), or one half typed twice. None of these happens in
+/// a random value more than about once in twenty thousand. (Not applied to a
+/// provider's token format, whose prefix and length already say much.)
+fn typed_pattern(v: &[u8]) -> bool {
+    let mut run = 1;
+    for w in v.windows(2) {
+        let (a, b) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+        if b == a + 1
+            && (a.is_ascii_digit() && b.is_ascii_digit()
+                || a.is_ascii_lowercase() && b.is_ascii_lowercase())
+        {
+            run += 1;
+            if run >= 7 {
+                return true;
+            }
+        } else {
+            run = 1;
+        }
+    }
+    // One half typed twice (`peWcBiMOS9HrZG15peWcBiMOS9HrZG15`).
+    if v.len() >= 16 && v.len().is_multiple_of(2) && v[..v.len() / 2] == v[v.len() / 2..] {
+        return true;
+    }
+    v.len() >= 16
+        && v.iter().all(u8::is_ascii_hexdigit)
+        && HEXSPEAK
+            .iter()
+            .filter(|w| contains_ignore_ascii_case(v, w.as_bytes()))
+            .count()
+            >= 2
+}
+
+/// Signing keys of the JWTs that documentation shows: jwt.io's defaults, and the
+/// `secret` / `shhhhh` of the PyJWT and jsonwebtoken READMEs.
+const EXAMPLE_JWT_KEYS: &[&str] = &[
+    "your-256-bit-secret",
+    "your-384-bit-secret",
+    "your-512-bit-secret",
+    "secret",
+    "shhhhh",
+    "secretkey",
+    "secret-key",
+    "your-secret-key",
+    "my-secret",
+    "mysecret",
+    "supersecret",
+    "changeme",
+];
+
+/// True for an HMAC-signed JWT (HS256, HS384, HS512) whose signature verifies with
+/// one of the [`EXAMPLE_JWT_KEYS`]: a documentation example, which anyone can forge.
+fn jwt_signed_with_example_key(token: &[u8]) -> bool {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    if !token.starts_with(b"eyJ") || token.len() > 4096 {
+        return false;
+    }
+    let Some(dot) = memchr::memrchr(b'.', token) else {
+        return false;
+    };
+    let (signed, signature) = (&token[..dot], &token[dot + 1..]);
+    let Some(header) = signed
+        .split(|&b| b == b'.')
+        .next()
+        .and_then(|h| b64.decode(h).ok())
+    else {
+        return false;
+    };
+    let Ok(signature) = b64.decode(signature) else {
+        return false;
+    };
+    fn verifies<M: Mac + hmac::digest::KeyInit>(signed: &[u8], signature: &[u8]) -> bool {
+        EXAMPLE_JWT_KEYS.iter().any(|k| {
+            let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(k.as_bytes())
+                .expect("HMAC takes keys of any length");
+            mac.update(signed);
+            mac.verify_slice(signature).is_ok()
+        })
+    }
+    let alg = |name: &[u8]| memchr::memmem::find(&header, name).is_some();
+    if alg(b"\"HS256\"") {
+        verifies::<Hmac<sha2::Sha256>>(signed, &signature)
+    } else if alg(b"\"HS384\"") {
+        verifies::<Hmac<sha2::Sha384>>(signed, &signature)
+    } else if alg(b"\"HS512\"") {
+        verifies::<Hmac<sha2::Sha512>>(signed, &signature)
+    } else {
+        false
+    }
+}
+
+/// True when the secret is the password of a URI's `user:password@` whose user is
+/// the password itself (`postgres:postgres`, a default login) or Oracle's sample
+/// user `scott` (of `scott:tiger`).
+fn sample_login(before: &[u8], secret: &[u8]) -> bool {
+    let Some(rest) = before.strip_suffix(b":") else {
+        return false;
+    };
+    let user_start = rest
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || b"._~%+-".contains(b)))
+        .map_or(0, |i| i + 1);
+    let user = &rest[user_start..];
+    rest[..user_start].ends_with(b"//")
+        && !user.is_empty()
+        && (user.eq_ignore_ascii_case(secret) || user.eq_ignore_ascii_case(b"scott"))
 }
 
 /// True for a UUID in its canonical 8-4-4-4-12 hex form.
@@ -321,11 +441,20 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "tgzv3jokf0xg5qx2tlkwia",
     "splxlobezqqybys6wxsbia",
     "mf_9.b5f-4.1jqm",
+    // Keys published for anyone to use: the Azure Storage emulator's (Azurite's)
+    // well-known account key, the test keys of Stripe's API reference, and the
+    // signature of jwt.io's example token.
+    "eby8vdm02xnocqflquwjpllmetlcdxj1ouzft50usrz6ifsufq2uvercz4i6tq",
+    "4ec39hqlyjwdarjtt1zdp7dc",
+    "bqokikjovbii2hlwgh4olfq2",
+    "sflkxwrjsmekkf2qt4fwpmejf36pok6yjv_adqssw5c",
     "placeholder",
     "changeme",
     "change_me",
     "change-me",
     "changethis",
+    "change_this",
+    "change-this",
     "your_",
     "your-",
     "yourkey",
@@ -335,6 +464,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "insert_",
     "insert-",
     "replace_me",
+    "some_pass",
+    "some_secret",
+    "some_token",
+    "some-secret",
+    "some-token",
     "replaceme",
     "redacted",
     "dummy",
@@ -420,7 +554,7 @@ fn one_of(v: &[u8], words: &[&str]) -> bool {
 /// Passwords that only ever stand in for one in examples and tests (`foo:bar`,
 /// `user:pass`).
 const STAND_IN_PASSWORDS: &[&str] = &[
-    "pass", "pwd", "foo", "bar", "baz", "foobar", "user", "username",
+    "pass", "pwd", "foo", "bar", "baz", "foobar", "user", "username", "tiger",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -469,13 +603,62 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if one_of(v, NON_SECRET_VALUES) {
         return false;
     }
-    if SEQUENCE_MARKERS
+    // Compared without separators too (`abcd-efgh-ijkl-mnop`).
+    let alnum: Vec<u8> = v
         .iter()
-        .any(|m| contains_ignore_ascii_case(v, m.as_bytes()))
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    if SEQUENCE_MARKERS.iter().any(|m| {
+        contains_ignore_ascii_case(v, m.as_bytes())
+            || contains_ignore_ascii_case(&alnum, m.as_bytes())
+    }) {
+        return false;
+    }
+    // Spelt with separators (`pass+word`, `pass/word`).
+    if one_of(&alnum, NON_SECRET_VALUES) {
+        return false;
+    }
+    // An Amazon identifier (`amzn1.account.…`, `amzn1.application-oa2-client.…`), or a
+    // `NAME=value` pair that is itself the value (`token='UUID=6a38…'`).
+    if v.starts_with(b"amzn1.") || {
+        let name = v
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || **b == b'_')
+            .count();
+        name >= 2 && v.get(name) == Some(&b'=')
+    } {
+        return false;
+    }
+    // `+` concatenates (`"PWD="+cfg.Dir`).
+    if v.iter().any(|b| b"([]{}".contains(b))
+        || v.starts_with(b"$")
+        || v.starts_with(b"%")
+        || v.starts_with(b"+")
     {
         return false;
     }
-    if v.iter().any(|b| b"([]{}".contains(b)) || v.starts_with(b"$") || v.starts_with(b"%") {
+    // The value is the key's own name, or part of it (`PROP_FILTER_PASS =
+    // "filterPass"`, `s3SessionAuthKey = "s3_session_auth"`): an enum or a constant.
+    if alnum.len() >= 6 {
+        let key: Vec<u8> = key_before(data, start)
+            .iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        if memchr::memmem::find(&key, &alnum).is_some() {
+            return false;
+        }
+    }
+    // The passcode of a Zoom meeting link (`zoom.us/j/95228013874?pwd=…`), shared with
+    // everyone invited.
+    let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+    if memchr::memmem::rfind(
+        &data[line_start.max(start.saturating_sub(96))..start],
+        b"zoom.us/",
+    )
+    .is_some()
+    {
         return false;
     }
     // Alternatives spelt out in documentation (`force_pass: true/false`).
@@ -493,6 +676,11 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     // An unquoted value that ends a call's argument list (`password=args.pw)`).
     let core = if quoted { v } else { trim_unquoted_end(v) };
+    // A dereference or a reference in code (`*out.Token.SecretAccessKey`, `&cfg.key`).
+    let core = match core {
+        [b'*' | b'&', rest @ ..] if !quoted => rest,
+        _ => core,
+    };
     if is_property_path(core)
         || names_a_secret(core)
         || is_resource_path(core)
@@ -527,6 +715,13 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     // A short run of only lowercase letters is a word, not a secret; a quoted run of
     // twelve or more is a passphrase.
     if v.iter().all(|b| b.is_ascii_lowercase()) && (!quoted || v.len() < 12) {
+        return false;
+    }
+    // So is a capitalised one (`"passwd": "Unavailable"`).
+    if v.len() < 12
+        && v.first().is_some_and(u8::is_ascii_uppercase)
+        && v[1..].iter().all(u8::is_ascii_lowercase)
+    {
         return false;
     }
     true
@@ -577,6 +772,7 @@ const PASSWORD_WORDS: &[&str] = &[
     "losenord",
     "passord",
     "geheim",
+    "passphrase",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -585,9 +781,24 @@ const PASSWORD_WORDS: &[&str] = &[
 /// is lowered, not dropped.
 fn names_password_word(v: &[u8]) -> bool {
     v.len() <= 32
-        && PASSWORD_WORDS
-            .iter()
-            .any(|w| contains_ignore_ascii_case(v, w.as_bytes()))
+        && PASSWORD_WORDS.iter().any(|w| {
+            contains_ignore_ascii_case(v, w.as_bytes())
+                || contains_ignore_ascii_case(&unleet(v), w.as_bytes())
+        })
+}
+
+/// `v` in lowercase with leetspeak undone (`P@$$w0rd` is `password`).
+fn unleet(v: &[u8]) -> Vec<u8> {
+    v.iter()
+        .map(|b| match b {
+            b'4' | b'@' => b'a',
+            b'3' => b'e',
+            b'0' => b'o',
+            b'$' | b'5' => b's',
+            b'7' => b't',
+            b => b.to_ascii_lowercase(),
+        })
+        .collect()
 }
 
 /// True for a word that stands in for a secret, spelt in leetspeak or followed by a
@@ -608,17 +819,7 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
     if !leet && (tail.is_empty() || tail.len() > 4) {
         return false;
     }
-    let plain: Vec<u8> = word
-        .iter()
-        .map(|b| match b {
-            b'4' | b'@' => b'a',
-            b'3' => b'e',
-            b'0' => b'o',
-            b'$' | b'5' => b's',
-            b'7' => b't',
-            b => b.to_ascii_lowercase(),
-        })
-        .collect();
+    let plain = unleet(word);
     one_of(
         &plain,
         &[
@@ -631,6 +832,9 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
             "supersecret",
             "mysecret",
             "mypassword",
+            "sekrit",
+            "foobar",
+            "foobarbaz",
         ],
     )
 }
@@ -770,6 +974,11 @@ mod tests {
         assert!(is_placeholder(
             b"AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW"
         ));
+        // Published for anyone to use: Azurite's account key, Stripe's reference keys.
+        assert!(is_placeholder(
+            b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+        ));
+        assert!(is_placeholder(b"sk_test_4eC39HqLyjWDarjtT1zdp7dc"));
     }
 
     #[test]
@@ -803,6 +1012,69 @@ mod tests {
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
+    }
+
+    #[test]
+    fn typed_values_are_told_from_generated_ones() {
+        assert!(typed_pattern(
+            b"e3b68aa711e6deadc62d5b76355674beef7cc3116062ddba"
+        ));
+        assert!(typed_pattern(b"AKIAABCDEFGUE1234567"));
+        assert!(typed_pattern(b"x1234567y"));
+        assert!(typed_pattern(b"peWcBiMOS9HrZG15peWcBiMOS9HrZG15"));
+        // One hexspeak word happens by chance; so do short runs.
+        assert!(!typed_pattern(
+            b"e3b68aa711e6deadc62d5b76355674b0ef7cc3116062ddba"
+        ));
+        assert!(!typed_pattern(b"k7Qm2xVz9LpR4tWn8YbC3dFh6JsE1aGu"));
+        assert!(!typed_pattern(b"abc123XYZdef456"));
+    }
+
+    #[test]
+    fn jwts_signed_with_a_documented_key_are_examples() {
+        let header_payload =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJBZGEifQ";
+        // Signed with jwt.io's default key, then with a random one.
+        let example = format!("{header_payload}.YGDjzDHttcVUe8LnP7itFnK5VTiysn_EeO17UvnUYFw");
+        let real = format!("{header_payload}.1Y7BZMGiWabBlPHykD3QsGqX61OVkcA-N2A9tPWD8lM");
+        assert!(jwt_signed_with_example_key(example.as_bytes()));
+        assert!(!jwt_signed_with_example_key(real.as_bytes()));
+        assert!(!jwt_signed_with_example_key(
+            b"eyJhbGciOiJIUzI1NiJ9.not-base64!.x"
+        ));
+    }
+
+    #[test]
+    fn default_and_sample_logins_in_uris_are_told_apart() {
+        assert!(sample_login(b"postgresql://scott:", b"tiger^5HHH"));
+        assert!(sample_login(b"url = \"mysql://postgres:", b"postgres"));
+        assert!(!sample_login(b"postgresql://app:", b"Vq7-Lm2xR9tZ4wKp"));
+        assert!(!sample_login(b"password: ", b"scott"));
+    }
+
+    #[test]
+    fn generic_values_that_name_their_key_or_a_meeting_are_not_secrets() {
+        let ok = |line: &str, value: &str| {
+            let at = line.find(value).unwrap();
+            generic_value_ok(line.as_bytes(), at, at + value.len())
+        };
+        assert!(!ok(
+            "e.PROP_DOES_EXTERNAL_FILTER_PASS=\"doesExternalFilterPass\"",
+            "doesExternalFilterPass"
+        ));
+        assert!(!ok(
+            "https://zoom.us/j/95228013874?pwd=Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1",
+            "Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1"
+        ));
+        assert!(!ok("cmd.Env = append(env, \"PWD=\"+cfg.Dir)", "+cfg.Dir"));
+        assert!(!ok("odbc = \"DSN=mydsn;PWD=pass+word\"", "pass+word"));
+        assert!(!ok("\"passwd\": \"Unavailable\",", "Unavailable"));
+        assert!(!ok(
+            "token = \"amzn1.account.AF6RHO7KZU5XRVQ\"",
+            "amzn1.account.AF6RHO7KZU5XRVQ"
+        ));
+        assert!(!ok("password: abcd-efgh-ijkl-mnop", "abcd-efgh-ijkl-mnop"));
+        assert!(ok("db_password = \"Vq7-Lm2xR9tZ4wKp\"", "Vq7-Lm2xR9tZ4wKp"));
     }
 
     #[test]

@@ -116,9 +116,10 @@ pub struct Rule {
     /// that matches the same secret, and get stricter value filters.
     pub generic: bool,
     /// The secret is a free-form credential (a password, in an assignment, a URI, a
-    /// header or a credential file) rather than a provider's token format: generic
-    /// rules and the `credentials.` and `uri.` families. Found in a test file, it is
-    /// reported at low confidence.
+    /// header or a credential file, or a password's hash) rather than a provider's
+    /// token format: generic rules and the `credentials.`, `uri.` and
+    /// `password-hashes.` families. Found in a test file, it is reported at low
+    /// confidence.
     pub free_form: bool,
     /// Values that are never secrets for this rule (matched case-insensitively).
     pub stopwords: Vec<String>,

@@ -214,7 +214,7 @@ fn build_rule(
     let rule = Rule {
         generic,
         free_form: generic
-            || ["generic.", "credentials.", "uri."]
+            || ["generic.", "credentials.", "uri.", "password-hashes."]
                 .iter()
                 .any(|p| r.id.starts_with(p)),
         provider: r.provider.unwrap_or_else(|| default_provider.to_string()),
