@@ -259,7 +259,11 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo", "fake"];
 /// signed request ([`in_signed_request`]).
 pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Confidence {
     if looks_like_example(secret)
-        || (rule.generic && is_uuid(secret))
+        || (rule.generic
+            && (is_uuid(secret)
+                || EXAMPLE_MARKERS
+                    .iter()
+                    .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))))
         || in_signed_request(before, after)
         || (rule.generic && memchr::memmem::find(before, b"EXAMPLE").is_some())
         || jwt_signed_with_example_key(secret)
@@ -554,7 +558,7 @@ fn one_of(v: &[u8], words: &[&str]) -> bool {
 /// Passwords that only ever stand in for one in examples and tests (`foo:bar`,
 /// `user:pass`).
 const STAND_IN_PASSWORDS: &[&str] = &[
-    "pass", "pwd", "foo", "bar", "baz", "foobar", "user", "username", "tiger",
+    "pass", "pwd", "psw", "foo", "bar", "baz", "foobar", "user", "username", "tiger",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -649,6 +653,30 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         if memchr::memmem::find(&key, &alnum).is_some() {
             return false;
         }
+    }
+    // A value that starts with its key's name (`"termToken": "term-token-gPFE…"`).
+    {
+        let key: Vec<u8> = key_before(data, start)
+            .iter()
+            .filter(|b| b.is_ascii_alphanumeric())
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        if key.len() >= 8 && alnum.starts_with(&key) {
+            return false;
+        }
+    }
+    // A constant's name (`"__WEBPACK_MODULE_REFERENCE__"`), a short camel-case name
+    // (`'anyPass': 'overSome'`) or a host (`www.google.com/`).
+    let constant = v.contains(&b'_')
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
+    let camel = v.len() <= 16
+        && v.iter().all(u8::is_ascii_alphabetic)
+        && v.first().is_some_and(u8::is_ascii_lowercase)
+        && identifier_words(v).is_some_and(|n| n >= 2);
+    if constant || camel || starts_with_ignore_case(v, b"www.") {
+        return false;
     }
     // The passcode of a Zoom meeting link (`zoom.us/j/95228013874?pwd=…`), shared with
     // everyone invited.
@@ -773,6 +801,7 @@ const PASSWORD_WORDS: &[&str] = &[
     "passord",
     "geheim",
     "passphrase",
+    "secret",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -808,7 +837,7 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
     if v.len() > 16 {
         return false;
     }
-    // A trailing number (and `!`), as in `password123!`, of at most four digits.
+    // A trailing number (and `!`), as in `password123!`, of at most six digits.
     let word_end = v.len()
         - v.iter()
             .rev()
@@ -816,7 +845,7 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
             .count();
     let (word, tail) = v.split_at(word_end);
     let leet = word.iter().any(|b| b"43@0$57".contains(b));
-    if !leet && (tail.is_empty() || tail.len() > 4) {
+    if !leet && (tail.is_empty() || tail.len() > 6) {
         return false;
     }
     let plain = unleet(word);
@@ -1074,6 +1103,19 @@ mod tests {
             "amzn1.account.AF6RHO7KZU5XRVQ"
         ));
         assert!(!ok("password: abcd-efgh-ijkl-mnop", "abcd-efgh-ijkl-mnop"));
+        assert!(!ok("'anyPass': 'overSome',", "overSome"));
+        assert!(!ok(
+            "const MODULE_REFERENCE_TOKEN = \"__WEBPACK_MODULE_REFERENCE__\";",
+            "__WEBPACK_MODULE_REFERENCE__"
+        ));
+        assert!(!ok(
+            "\"termToken\": \"term-token-gPFEGk7CF4wS901w7ppYclt7\"",
+            "term-token-gPFEGk7CF4wS901w7ppYclt7"
+        ));
+        assert!(!ok(
+            "`https://user@password:www.google.com/`",
+            "www.google.com/"
+        ));
         assert!(ok("db_password = \"Vq7-Lm2xR9tZ4wKp\"", "Vq7-Lm2xR9tZ4wKp"));
     }
 
@@ -1112,7 +1154,9 @@ mod tests {
         assert!(is_leet_stand_in(b"Secret1!"));
         assert!(is_leet_stand_in(b"p4ssw0rd2024"));
         assert!(is_leet_stand_in(b"super$ecret"));
-        assert!(!is_leet_stand_in(b"password12345"));
+        assert!(is_leet_stand_in(b"password12345"));
+        assert!(is_leet_stand_in(b"Admin12345"));
+        assert!(!is_leet_stand_in(b"password1234567"));
         assert!(is_leet_stand_in(b"mypassword1"));
         assert!(!is_leet_stand_in(b"ourpassword1"));
         assert!(names_password_word(b"SomeKindOfPassword123!@#"));
