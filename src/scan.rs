@@ -559,8 +559,13 @@ fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
         .unwrap_or(path)
 }
 
-/// Directories that hold tests, fixtures and mocks.
+/// Directories that hold tests, fixtures, mocks and example code.
 const TEST_DIRS: &[&str] = &[
+    "example",
+    "examples",
+    "samples",
+    "demo",
+    "demos",
     "test",
     "tests",
     "__tests__",
@@ -580,7 +585,9 @@ const TEST_DIRS: &[&str] = &[
 
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `db_test.go`,
-/// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`.
+/// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
+/// `examples/…`, `demo/…`, an API's `kms.examples.json`. (A `.env.example` template
+/// is not: real values do get filled into it.)
 pub fn is_test_path(path: &str) -> bool {
     let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
     let Some(name) = parts.next_back() else {
@@ -594,9 +601,16 @@ pub fn is_test_path(path: &str) -> bool {
     lower.starts_with("test_")
         || lower.starts_with("test-")
         || lower == "conftest.py"
-        || [".test.", ".spec.", "_test.", "-test.", "_spec."]
-            .iter()
-            .any(|m| lower.contains(m))
+        || [
+            ".test.",
+            ".spec.",
+            "_test.",
+            "-test.",
+            "_spec.",
+            ".examples.",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
         || ["Test", "Tests", "Spec"].iter().any(|s| {
             stem.len() > s.len()
                 && stem.ends_with(s)
@@ -620,6 +634,8 @@ mod tests {
             "src/main/java/UserServiceTest.java",
             "conftest.py",
             "spec/fixtures/users.yml",
+            "examples/asyncio/basic.py",
+            "apis/kms-2014-11-01.examples.json",
         ] {
             assert!(is_test_path(p), "{p}");
         }
