@@ -559,7 +559,7 @@ fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
         .unwrap_or(path)
 }
 
-/// Directories that hold tests, fixtures, mocks and example code.
+/// Directories that hold tests, fixtures, mocks, example code and translations.
 const TEST_DIRS: &[&str] = &[
     "example",
     "examples",
@@ -581,13 +581,20 @@ const TEST_DIRS: &[&str] = &[
     "mocks",
     "__mocks__",
     "e2e",
+    // Translations: the labels of a form ("password": "Palavra-passe").
+    "translations",
+    "locales",
+    "locale",
+    "i18n",
+    "l10n",
 ];
 
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `db_test.go`,
 /// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
-/// `examples/…`, `demo/…`, an API's `kms.examples.json`. (A `.env.example` template
-/// is not: real values do get filled into it.)
+/// `examples/…`, `demo/…`, an API's `kms.examples.json`; or translations
+/// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
+/// template is not: real values do get filled into it.)
 pub fn is_test_path(path: &str) -> bool {
     let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
     let Some(name) = parts.next_back() else {
@@ -598,7 +605,8 @@ pub fn is_test_path(path: &str) -> bool {
     }
     let stem = name.split('.').next().unwrap_or(name);
     let lower = name.to_ascii_lowercase();
-    lower.starts_with("test_")
+    lower.ends_with(".po")
+        || lower.starts_with("test_")
         || lower.starts_with("test-")
         || lower == "conftest.py"
         || [
@@ -636,6 +644,8 @@ mod tests {
             "spec/fixtures/users.yml",
             "examples/asyncio/basic.py",
             "apis/kms-2014-11-01.examples.json",
+            "components/x/translations/pt.json",
+            "superset/translations/es/LC_MESSAGES/messages.po",
         ] {
             assert!(is_test_path(p), "{p}");
         }

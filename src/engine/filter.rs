@@ -51,6 +51,15 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     {
         return None;
     }
+    // Words joined by hyphens (`pa-1-protect-and-limit-highly-privileged`, a URL
+    // fragment), or, for a rule that needs context, a type's name
+    // (`AlibabaCloudNoCredentialsError`): names, not keys. (Identifier rules, of low
+    // confidence, report names such as bucket names on purpose.)
+    if rule.confidence > Confidence::Low && is_slug(secret)
+        || rule.confidence == Confidence::Medium && is_type_name(secret)
+    {
+        return None;
+    }
     // Key rules match DER in base64 by design; any other rule's value holding it is a
     // certificate pasted where a token goes (the AWS documentation's example session
     // token is a slice of a certificate), not a credential.
@@ -273,6 +282,7 @@ pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Co
                 || one_of(secret, STAND_IN_PASSWORDS)
                 || names_password_word(secret)
                 || sample_login(before, secret)
+                || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
                 || typed_pattern(secret)
                 || short_base64_text(secret).is_some_and(|t| names_password_word(&t))))
     {
@@ -280,6 +290,25 @@ pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Co
     } else {
         rule.confidence
     }
+}
+
+/// True for lowercase words joined by hyphens (`synthetic-local-reader`), at least
+/// three of them words of three or more letters; numbers of one or two digits may sit
+/// between them.
+fn is_slug(v: &[u8]) -> bool {
+    let mut words = 0;
+    for piece in v.split(|&b| b == b'-') {
+        if piece.len() >= 3 && piece.iter().all(u8::is_ascii_lowercase) {
+            words += 1;
+        } else if !(1..=2).contains(&piece.len())
+            || !piece
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return false;
+        }
+    }
+    words >= 3
 }
 
 /// Four-letter words spelt in hex (`deadbeef`, `cafebabe`, `f00d`).
@@ -671,10 +700,18 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         && v.iter().any(u8::is_ascii_uppercase)
         && v.iter()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
-    let camel = v.len() <= 16
-        && v.iter().all(u8::is_ascii_alphabetic)
+    let camel = v.iter().all(u8::is_ascii_alphabetic)
         && v.first().is_some_and(u8::is_ascii_lowercase)
-        && identifier_words(v).is_some_and(|n| n >= 2);
+        && identifier_words(v).is_some_and(|n| n >= 3 || (n == 2 && v.len() <= 16));
+    // Code (`e.pass||""`), or text with escaped non-ASCII letters (`"\u79c1\u5bc6…"`, a
+    // translated label).
+    if memchr::memmem::find(v, b"||").is_some()
+        || memchr::memmem::find(v, b"&&").is_some()
+        || v.windows(6)
+            .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(u8::is_ascii_hexdigit))
+    {
+        return false;
+    }
     if constant || camel || starts_with_ignore_case(v, b"www.") {
         return false;
     }
@@ -802,6 +839,8 @@ const PASSWORD_WORDS: &[&str] = &[
     "geheim",
     "passphrase",
     "secret",
+    "contraseña",
+    "palavra-passe",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -1060,6 +1099,15 @@ mod tests {
     }
 
     #[test]
+    fn hyphenated_words_are_slugs_and_uuids_are_not() {
+        assert!(is_slug(b"pa-1-protect-and-limit-highly-privileged"));
+        assert!(is_slug(b"synthetic-local-reader"));
+        assert!(!is_slug(b"6a38ee5a-7235-44e7-8b22-816a403bad5d"));
+        assert!(!is_slug(b"pa-GhRzK8qLm2Vx9Tb4Nw7Yc3Jd1Pf5Hs0Ea6Uq8Rt2Zk"));
+        assert!(!is_slug(b"two-words"));
+    }
+
+    #[test]
     fn jwts_signed_with_a_documented_key_are_examples() {
         let header_payload =
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsIm5hbWUiOiJBZGEifQ";
@@ -1115,6 +1163,15 @@ mod tests {
         assert!(!ok(
             "`https://user@password:www.google.com/`",
             "www.google.com/"
+        ));
+        assert!(!ok("pass:e.pass||\"\",host:e.host", "e.pass||"));
+        assert!(!ok(
+            "\"secret_access_key\": \"\\u79c1\\u5bc6\\u5b58\\u53d6\"",
+            "\\u79c1\\u5bc6\\u5b58\\u53d6"
+        ));
+        assert!(!ok(
+            "api_key=\"onGridDischargeStopSOC\",",
+            "onGridDischargeStopSOC"
         ));
         assert!(ok("db_password = \"Vq7-Lm2xR9tZ4wKp\"", "Vq7-Lm2xR9tZ4wKp"));
     }
