@@ -596,28 +596,15 @@ fn sample_logins_typed_values_and_hashes_in_tests_are_low_confidence() {
     );
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
     assert_eq!(code, 1, "{err}");
-    let mut got: Vec<(String, String, String)> = findings(&v)
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["confidence"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
-    let want = [
-        ("deploy/app.env", "password-hashes.sha512crypt", "medium"),
-        ("deploy/app.env", "uri.postgres", "high"),
-        ("docs/engines.rst", "generic.api-key", "low"),
-        ("docs/engines.rst", "uri.mysql", "low"),
-        ("docs/engines.rst", "uri.postgres", "low"),
-        ("tests/test_auth.py", "password-hashes.sha512crypt", "low"),
-    ];
-    assert_eq!(
-        got,
-        want.map(|(p, r, c)| (p.to_string(), r.to_string(), c.to_string())),
-        "{v}"
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("deploy/app.env", "password-hashes.sha512crypt", "medium"),
+            ("deploy/app.env", "uri.postgres", "high"),
+            ("docs/engines.rst", "generic.api-key", "low"),
+            ("docs/engines.rst", "uri.mysql", "low"),
+            ("docs/engines.rst", "uri.postgres", "low"),
+            ("tests/test_auth.py", "password-hashes.sha512crypt", "low"),
+        ],
     );
 }

@@ -298,27 +298,14 @@ fn aws_ids_in_presigned_urls_are_low_confidence_and_certificates_are_not_session
     );
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
     assert_eq!(code, 1, "{err}");
-    let mut got: Vec<(String, String, String)> = findings(&v)
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["rule_id"].as_str().unwrap().to_string(),
-                f["confidence"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
-    let want = [
-        ("app.env", "aws.access-key-id", "high"),
-        ("docs/download.md", "aws.access-key-id", "low"),
-        // Both session-token rules match the token: it is one finding.
-        ("docs/download.md", "aws.session-token", "low"),
-    ];
-    assert_eq!(
-        got,
-        want.map(|(p, r, c)| (p.to_string(), r.to_string(), c.to_string())),
-        "{v}"
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("app.env", "aws.access-key-id", "high"),
+            ("docs/download.md", "aws.access-key-id", "low"),
+            // Both session-token rules match the token: it is one finding.
+            ("docs/download.md", "aws.session-token", "low"),
+        ],
     );
 }
 

@@ -76,6 +76,28 @@ pub fn findings(v: &serde_json::Value) -> &Vec<serde_json::Value> {
     v["findings"].as_array().expect("findings array")
 }
 
+/// Asserts that a JSON report's findings, as sorted (path, rule id, confidence), are
+/// `want` (sorted too).
+pub fn assert_path_rule_confidence(v: &serde_json::Value, want: &[(&str, &str, &str)]) {
+    let field = |f: &serde_json::Value, k: &str| f[k].as_str().unwrap().to_string();
+    let mut got: Vec<(String, String, String)> = findings(v)
+        .iter()
+        .map(|f| {
+            (
+                field(f, "path"),
+                field(f, "rule_id"),
+                field(f, "confidence"),
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(p, r, c)| (p.to_string(), r.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(got, want, "{v}");
+}
+
 /// Runs git in `dir` with a fixed identity and dates; panics on failure.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let o = std::process::Command::new("git")
