@@ -328,7 +328,7 @@ fn typed_pattern(v: &[u8]) -> bool {
     let mut run = 1;
     for w in v.windows(2) {
         let (a, b) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
-        if b == a + 1
+        if a.checked_add(1) == Some(b)
             && (a.is_ascii_digit() && b.is_ascii_digit()
                 || a.is_ascii_lowercase() && b.is_ascii_lowercase())
         {
@@ -1099,6 +1099,8 @@ mod tests {
         ));
         assert!(!typed_pattern(b"k7Qm2xVz9LpR4tWn8YbC3dFh6JsE1aGu"));
         assert!(!typed_pattern(b"abc123XYZdef456"));
+        // Any byte, as a binary file's may be.
+        assert!(!typed_pattern(b"\xfe\xff\xff\x00\x01"));
     }
 
     #[test]
