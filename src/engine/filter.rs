@@ -55,11 +55,12 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     // Words joined by hyphens (`pa-1-protect-and-limit-highly-privileged`, a URL
-    // fragment), or, for a rule that needs context, a type's name
-    // (`AlibabaCloudNoCredentialsError`): names, not keys. (Identifier rules, of low
+    // fragment), or, for a rule that needs context, a type's or a camel-case name
+    // (`AlibabaCloudNoCredentialsError`, `sharePagerDutyAction`): names, not keys. (Identifier rules, of low
     // confidence, report names such as bucket names on purpose.)
     if rule.confidence > Confidence::Low && is_slug(secret)
-        || rule.confidence == Confidence::Medium && is_type_name(secret)
+        || rule.confidence == Confidence::Medium
+            && (is_type_name(secret) || is_camel_name(secret, 3))
     {
         return None;
     }
@@ -679,9 +680,7 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         && v.iter().any(u8::is_ascii_uppercase)
         && v.iter()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_');
-    let camel = v.iter().all(u8::is_ascii_alphabetic)
-        && v.first().is_some_and(u8::is_ascii_lowercase)
-        && identifier_words(v).is_some_and(|n| n >= 3 || (n == 2 && v.len() <= 16));
+    let camel = is_camel_name(v, 3) || (v.len() <= 16 && is_camel_name(v, 2));
     // Code (`e.pass||""`), or text with escaped non-ASCII letters (`"\u79c1\u5bc6…"`, a
     // translated label).
     if memchr::memmem::find(v, b"||").is_some()
@@ -998,6 +997,14 @@ fn names_a_secret(v: &[u8]) -> bool {
             .any(|w| contains_ignore_ascii_case(v, w.as_bytes()))
 }
 
+/// A name in camel case of at least `words` words and nothing else (`overSome`,
+/// `sharePagerDutyAction`).
+fn is_camel_name(v: &[u8], words: usize) -> bool {
+    v.iter().all(u8::is_ascii_alphabetic)
+        && v.first().is_some_and(u8::is_ascii_lowercase)
+        && identifier_words(v).is_some_and(|n| n >= words)
+}
+
 /// A name in Pascal case of three or more words and nothing else
 /// (`ExclusiveStartBackupArn`, a pagination field): a type, field or enum name.
 fn is_type_name(v: &[u8]) -> bool {
@@ -1110,6 +1117,10 @@ mod tests {
         assert!(!is_slug(b"6a38ee5a-7235-44e7-8b22-816a403bad5d"));
         assert!(!is_slug(b"pa-GhRzK8qLm2Vx9Tb4Nw7Yc3Jd1Pf5Hs0Ea6Uq8Rt2Zk"));
         assert!(!is_slug(b"two-words"));
+        assert!(is_camel_name(b"sharePagerDutyAction", 3));
+        assert!(!is_camel_name(b"overSome", 3));
+        // Random letters break into single-letter or many-capital pieces.
+        assert!(!is_camel_name(b"xKQzTPlmRVbwQeYtGH", 2));
     }
 
     #[test]
