@@ -474,9 +474,9 @@ impl Collector {
             match event {
                 Event::Findings(fs) => {
                     for mut f in fs {
-                        // Passwords in tests and fixtures are nearly always made
-                        // up: reported only at low confidence.
-                        if f.free_form && is_test_path(below_roots(&f.path, &self.roots)) {
+                        // Passwords in tests, fixtures, examples and translations
+                        // are nearly always made up: reported only at low confidence.
+                        if f.free_form && is_made_up_path(below_roots(&f.path, &self.roots)) {
                             f.confidence = Confidence::Low;
                         }
                         if !self.suppressor.keep(&f) {
@@ -560,7 +560,7 @@ fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
 }
 
 /// Directories that hold tests, fixtures, mocks, example code and translations.
-const TEST_DIRS: &[&str] = &[
+const MADE_UP_DIRS: &[&str] = &[
     "example",
     "examples",
     "samples",
@@ -595,12 +595,12 @@ const TEST_DIRS: &[&str] = &[
 /// `examples/…`, `demo/…`, an API's `kms.examples.json`; or translations
 /// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
 /// template is not: real values do get filled into it.)
-pub fn is_test_path(path: &str) -> bool {
+pub fn is_made_up_path(path: &str) -> bool {
     let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
     let Some(name) = parts.next_back() else {
         return false;
     };
-    if parts.any(|d| TEST_DIRS.iter().any(|t| d.eq_ignore_ascii_case(t))) {
+    if parts.any(|d| MADE_UP_DIRS.iter().any(|t| d.eq_ignore_ascii_case(t))) {
         return true;
     }
     let stem = name.split('.').next().unwrap_or(name);
@@ -647,7 +647,7 @@ mod tests {
             "components/x/translations/pt.json",
             "superset/translations/es/LC_MESSAGES/messages.po",
         ] {
-            assert!(is_test_path(p), "{p}");
+            assert!(is_made_up_path(p), "{p}");
         }
         for p in [
             "src/settings.py",
@@ -657,7 +657,7 @@ mod tests {
             "Manifest.java",
             "config/test.env.example",
         ] {
-            assert!(!is_test_path(p), "{p}");
+            assert!(!is_made_up_path(p), "{p}");
         }
     }
 
@@ -668,7 +668,7 @@ mod tests {
             below_roots("/home/ci/test/checkout/src/a.py", &roots),
             "src/a.py"
         );
-        assert!(!is_test_path(below_roots(
+        assert!(!is_made_up_path(below_roots(
             "/home/ci/test/checkout/src/a.py",
             &roots
         )));

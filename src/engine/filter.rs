@@ -276,9 +276,9 @@ pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Co
             && (is_uuid(secret)
                 || EXAMPLE_MARKERS
                     .iter()
-                    .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))))
+                    .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
+                || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
-        || (rule.generic && memchr::memmem::find(before, b"EXAMPLE").is_some())
         || jwt_signed_with_example_key(secret)
         || (rule.free_form
             && (at_example_host(after)
@@ -787,10 +787,8 @@ fn names_its_key(data: &[u8], start: usize, alnum: &[u8]) -> bool {
 /// True for the passcode of a Zoom meeting link (`zoom.us/j/95228013874?pwd=…`),
 /// shared with everyone invited.
 fn in_meeting_link(data: &[u8], start: usize) -> bool {
-    let line_start = memchr::memrchr(b'\n', &data[start.saturating_sub(96)..start])
-        .map_or(start.saturating_sub(96), |i| {
-            start.saturating_sub(96) + i + 1
-        });
+    let lo = start.saturating_sub(96);
+    let line_start = memchr::memrchr(b'\n', &data[lo..start]).map_or(lo, |i| lo + i + 1);
     memchr::memmem::rfind(&data[line_start..start], b"zoom.us/").is_some()
 }
 
@@ -850,11 +848,13 @@ const PASSWORD_WORDS: &[&str] = &[
 /// documentation writes them. A real password can hold the word too, so such a value
 /// is lowered, not dropped.
 fn names_password_word(v: &[u8]) -> bool {
-    v.len() <= 32
-        && PASSWORD_WORDS.iter().any(|w| {
+    v.len() <= 32 && {
+        let plain = unleet(v);
+        PASSWORD_WORDS.iter().any(|w| {
             contains_ignore_ascii_case(v, w.as_bytes())
-                || contains_ignore_ascii_case(&unleet(v), w.as_bytes())
+                || contains_ignore_ascii_case(&plain, w.as_bytes())
         })
+    }
 }
 
 /// `v` in lowercase with leetspeak undone (`P@$$w0rd` is `password`).

@@ -630,7 +630,8 @@ impl Engine {
     /// afterwards cannot lose the secret.
     fn one_secret_two_rules(a: (&Rule, &Match), b: (&Rule, &Match)) -> Option<bool> {
         let ((ra, ma), (rb, mb)) = (a, b);
-        if !Self::same_secret(ra.id == rb.id, ma, mb) {
+        let same_rule = ma.rule == mb.rule;
+        if !Self::same_secret(same_rule, ma, mb) {
             return None;
         }
         let at_least = |x: &Rule, y: &Rule| x.confidence >= y.confidence;
@@ -660,7 +661,6 @@ impl Engine {
         // One rule on a value and on what it decodes to: the decoded secret, as for
         // equal spans. Two rules: the plain match (a token whose decoding holds another
         // provider format, such as a Bedrock key holding an AWS key id).
-        let same_rule = ra.id == rb.id;
         let rank = |r: &Rule, m: &Match| (r.confidence, m.decoded.is_none() != same_rule, len(m));
         Some(rank(ra, ma) < rank(rb, mb))
     }

@@ -216,7 +216,7 @@ mod tests {
                             && a.start < b.end
                             && !ra.generic
                             && !rb.generic
-                            && Engine::same_secret(ra.id == rb.id, a, b)
+                            && Engine::same_secret(a.rule == b.rule, a, b)
                         {
                             doubles.push(format!("{} and {} on `{ex}`", ra.id, rb.id));
                         }
