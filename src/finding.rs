@@ -115,12 +115,16 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 const CONTEXT_MAX: usize = 300;
 const CONTEXT_AROUND: usize = 100;
 
-/// Turns sorted engine matches in `data` into findings. `allow` decides, from the full
-/// line text, whether an inline allow comment suppresses the finding. In `binary`
-/// data, the context is the run of printable text around the secret, not the line.
+/// Turns sorted engine matches in `data` into findings, counting lines from `base`
+/// (the start of a line at or before the first match, which is line 1). `allow`
+/// decides, from the full line text, whether an inline allow comment suppresses the
+/// finding. In `binary` data, the context is the run of printable text around the
+/// secret, not the line.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     engine: &Engine,
     data: &[u8],
+    base: usize,
     matches: &[Match],
     path: &str,
     allow: &dyn Fn(&[u8]) -> bool,
@@ -128,7 +132,7 @@ pub fn build(
     out: &mut Vec<Finding>,
 ) {
     let mut line = 1usize;
-    let mut counted_to = 0usize;
+    let mut counted_to = base;
     for m in matches {
         // Matches are sorted by start: count newlines incrementally.
         line += memchr::memchr_iter(b'\n', &data[counted_to..m.start]).count();
@@ -188,7 +192,13 @@ pub fn build(
         out.push(Finding {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),
-            confidence: crate::engine::filter::confidence(rule, secret_bytes, before, after),
+            confidence: crate::engine::filter::confidence(
+                rule,
+                secret_bytes,
+                crate::engine::filter::lines_above(data, line_start),
+                before,
+                after,
+            ),
             path: path.to_string(),
             line,
             column,

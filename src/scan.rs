@@ -159,21 +159,18 @@ impl<'a> Scanner<'a> {
         // Newlines in data[..counted_to]; stored (UTF-16) bytes of data[..stored_to].
         let (mut lines_before, mut counted_to) = (0, 0);
         let (mut stored_before, mut stored_to) = (0u64, 0);
-        for batch in self.matches.chunks_mut(FINDINGS_BATCH) {
+        for batch in self.matches.chunks(FINDINGS_BATCH) {
             // Build each batch from the start of its first line, so that line counting
             // starts there rather than at the top of the input for every batch.
             let first = batch.iter().map(|m| m.start).min().unwrap_or(0);
             let base = memchr::memrchr(b'\n', &data[..first]).map_or(0, |i| i + 1);
             lines_before += memchr::memchr_iter(b'\n', &data[counted_to..base]).count();
             counted_to = base;
-            for m in batch.iter_mut() {
-                m.start -= base;
-                m.end -= base;
-            }
             let mut out = Vec::with_capacity(batch.len());
             finding::build(
                 self.engine,
-                &data[base..],
+                data,
+                base,
                 batch,
                 label,
                 &self.allow,
@@ -190,7 +187,7 @@ impl<'a> Scanner<'a> {
                 }
                 f.line += chunk.start.line - 1 + lines_before;
                 f.end_line += chunk.start.line - 1 + lines_before;
-                let (start, end) = (base + f.start_byte, base + f.end_byte);
+                let (start, end) = (f.start_byte, f.end_byte);
                 stored_before += chunk.stored_len(&data[stored_to..start]);
                 stored_to = start;
                 let stored_end = stored_before + chunk.stored_len(&data[start..end]);
@@ -236,6 +233,7 @@ impl<'a> Scanner<'a> {
             finding::build(
                 self.engine,
                 text,
+                0,
                 &self.matches,
                 label,
                 &self.allow,
@@ -563,6 +561,8 @@ fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
 const MADE_UP_DIRS: &[&str] = &[
     "example",
     "examples",
+    "_example",
+    "_examples",
     "samples",
     "demo",
     "demos",
@@ -605,8 +605,11 @@ pub fn is_made_up_path(path: &str) -> bool {
     }
     let stem = name.split('.').next().unwrap_or(name);
     let lower = name.to_ascii_lowercase();
+    // (A configuration's template, `.env.example` or `config.json.sample`, is not
+    // made up: real values are often copied into it.)
     lower.ends_with(".po")
         || lower.starts_with("test_")
+        || lower.starts_with("test.")
         || lower.starts_with("test-")
         || lower == "conftest.py"
         || [
@@ -646,6 +649,8 @@ mod tests {
             "apis/kms-2014-11-01.examples.json",
             "components/x/translations/pt.json",
             "superset/translations/es/LC_MESSAGES/messages.po",
+            "go-http-auth/test.htpasswd",
+            "gin-jwt/_example/basic/server.go",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -655,7 +660,9 @@ mod tests {
             "contest.py",
             "attestation.go",
             "Manifest.java",
-            "config/test.env.example",
+            "config/.env.example",
+            "config.json.sample",
+            "parameters.yml.dist",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }

@@ -147,6 +147,7 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
         finding::build(
             &engine,
             text.as_bytes(),
+            0,
             &matches,
             "gen",
             &|_| false,

@@ -608,3 +608,33 @@ fn sample_logins_typed_values_and_hashes_in_tests_are_low_confidence() {
         ],
     );
 }
+
+#[test]
+fn values_that_documentation_introduces_as_examples_are_low_confidence() {
+    let d = dir();
+    // The same password, under an example's heading in a package's documentation
+    // and in a deployment file; a provider's token under the heading keeps its
+    // confidence.
+    let body = "    AdminPass: \"aUPtawPzE9NU\",\n    GitHub: \"ghp_k3Vq9ZxT2mLw8RbN4cY7pHs1JdF6gA0eUoQi\",\n";
+    write(
+        d.path(),
+        "compute/doc.go",
+        format!("/*\nExample to rescue a server\n\n  opts := RescueOpts{{\n{body}  }}\n*/\n"),
+    );
+    write(
+        d.path(),
+        "deploy/rescue.go",
+        format!("opts := RescueOpts{{\n{body}}}\n"),
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("compute/doc.go", "generic.password", "low"),
+            ("compute/doc.go", "github.pat-classic", "high"),
+            ("deploy/rescue.go", "generic.password", "medium"),
+            ("deploy/rescue.go", "github.pat-classic", "high"),
+        ],
+    );
+}

@@ -269,8 +269,16 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo", "fake"];
 /// request, tenant and client ids), and for a free-form credential in a URI to a
 /// documentation domain ([`at_example_host`]) or spelt as a stand-in word in
 /// leetspeak ([`is_leet_stand_in`]), and for an AWS key id or session token in a
-/// signed request ([`in_signed_request`]).
-pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Confidence {
+/// signed request ([`in_signed_request`]). `above` is the text of the few lines above
+/// the secret's ([`lines_above`]): a free-form value that documentation introduces as
+/// an example (`Example to rescue a server:`, `Here are some examples:`) is lowered too.
+pub fn confidence(
+    rule: &Rule,
+    secret: &[u8],
+    above: &[u8],
+    before: &[u8],
+    after: &[u8],
+) -> Confidence {
     if looks_like_example(secret)
         || (rule.generic
             && (is_uuid(secret)
@@ -280,6 +288,7 @@ pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Co
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
         || jwt_signed_with_example_key(secret)
+        || jwt_with_example_claims(secret)
         || (rule.free_form
             && (at_example_host(after)
                 || is_leet_stand_in(secret)
@@ -288,12 +297,45 @@ pub fn confidence(rule: &Rule, secret: &[u8], before: &[u8], after: &[u8]) -> Co
                 || sample_login(before, secret)
                 || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
                 || typed_pattern(secret)
-                || short_base64_text(secret).is_some_and(|t| names_password_word(&t))))
+                || short_base64_text(secret).is_some_and(|t| names_password_word(&t))
+                || introduces_example(above)))
     {
         Confidence::Low
     } else {
         rule.confidence
     }
+}
+
+/// How many lines above a secret [`confidence`] reads for an example's introduction,
+/// and at most how many bytes.
+const ABOVE_LINES: usize = 5;
+const ABOVE_BYTES: usize = 480;
+
+/// The text of the [`ABOVE_LINES`] lines above the line that starts at `line_start`
+/// (at most [`ABOVE_BYTES`] of it).
+pub fn lines_above(data: &[u8], line_start: usize) -> &[u8] {
+    let lo = line_start.saturating_sub(ABOVE_BYTES);
+    let window = &data[lo..line_start];
+    let from = memchr::memrchr_iter(b'\n', window)
+        .nth(ABOVE_LINES)
+        .map_or(lo, |i| lo + i + 1);
+    &data[from..line_start]
+}
+
+/// True when `text` holds the word "example" (`Example to rescue a server`, `Here
+/// are some examples:`, `For example,`), not as part of a host name
+/// (`db.example.com`, `jane@example.org`), where it says only that the host is made up.
+fn introduces_example(text: &[u8]) -> bool {
+    const WORD: &[u8] = b"example";
+    text.windows(WORD.len()).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(WORD)
+            && (i == 0
+                || !(text[i - 1].is_ascii_alphanumeric() || matches!(text[i - 1], b'.' | b'@')))
+            && !matches!(
+                text.get(i + WORD.len()..i + WORD.len() + 2),
+                Some([b'.', c]) if c.is_ascii_alphabetic()
+            )
+    })
 }
 
 /// True for lowercase words joined by hyphens (`synthetic-local-reader`), at least
@@ -414,6 +456,40 @@ fn jwt_signed_with_example_key(token: &[u8]) -> bool {
     }
 }
 
+/// Claims that only documentation puts in a JWT: a claim whose whole value is an
+/// example word (`{"data":"test"}`, the ruby-jwt README's payload), jwt.io's default
+/// subject, or an example domain.
+const EXAMPLE_JWT_CLAIMS: &[&str] = &[
+    "\"test\"",
+    "\"example\"",
+    "\"sample\"",
+    "\"demo\"",
+    "\"fake\"",
+    "\"1234567890\"",
+    "\"john doe\"",
+    "example.com",
+    "example.org",
+    "example.net",
+];
+
+/// True for a JWT whose payload holds one of the [`EXAMPLE_JWT_CLAIMS`].
+fn jwt_with_example_claims(token: &[u8]) -> bool {
+    use base64::Engine as _;
+    if !token.starts_with(b"eyJ") || token.len() > 4096 {
+        return false;
+    }
+    let Some(payload) = token.split(|&b| b == b'.').nth(1).and_then(|p| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .ok()
+    }) else {
+        return false;
+    };
+    EXAMPLE_JWT_CLAIMS
+        .iter()
+        .any(|c| contains_ignore_ascii_case(&payload, c.as_bytes()))
+}
+
 /// True when the secret is the password of a URI's `user:password@` whose user is
 /// the password itself (`postgres:postgres`, a default login) or Oracle's sample
 /// user `scott` (of `scott:tiger`).
@@ -485,6 +561,9 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "4ec39hqlyjwdarjtt1zdp7dc",
     "bqokikjovbii2hlwgh4olfq2",
     "sflkxwrjsmekkf2qt4fwpmejf36pok6yjv_adqssw5c",
+    // The access and secret key of MinIO's public playground, play.min.io.
+    "q3am3uq867spqqa43p2f",
+    "zuf+tfteslswru7bj86wekitnifilbzam1kyy3tg",
     "placeholder",
     "changeme",
     "change_me",
@@ -537,7 +616,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.ends_with(b"EXAMPLE") {
         return true;
     }
-    if secret.iter().all(|&b| b == secret[0]) {
+    if secret.iter().all(|&b| b == secret[0]) || is_periodic(secret) {
         return true;
     }
     static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
@@ -547,6 +626,13 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
             .expect("placeholder markers build")
     });
     MARKERS.is_match(secret)
+}
+
+/// True for a value of twelve bytes or more that repeats a unit of at most ten
+/// (`01234567890123456789012345678901`, `abcabcabcabc`): filler typed into a
+/// token's shape. A generated token never repeats like this.
+fn is_periodic(v: &[u8]) -> bool {
+    v.len() >= 12 && (2..=10.min(v.len() / 2)).any(|p| v[p..] == v[..v.len() - p])
 }
 
 /// True when a short base64 secret decodes to `user:password` whose password is a
@@ -591,7 +677,8 @@ fn one_of(v: &[u8], words: &[&str]) -> bool {
 /// Passwords that only ever stand in for one in examples and tests (`foo:bar`,
 /// `user:pass`).
 const STAND_IN_PASSWORDS: &[&str] = &[
-    "pass", "pwd", "psw", "foo", "bar", "baz", "foobar", "user", "username", "tiger",
+    "pass", "pwd", "psw", "foo", "bar", "baz", "foobar", "user", "username", "tiger", "mypass",
+    "mypwd",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -664,6 +751,14 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
             .count();
         name >= 2 && v.get(name) == Some(&b'=')
     } {
+        return false;
+    }
+    // Numbers joined by dots, dashes or colons: an OID (`'challengePassword' =>
+    // '1.2.840.113549.1.9.7'`), a version, an address, a date or a time.
+    if v.iter().any(|b| matches!(b, b'.' | b'-' | b':'))
+        && v.iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':'))
+    {
         return false;
     }
     // `+` concatenates (`"PWD="+cfg.Dir`).
@@ -903,6 +998,9 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
             "mysecret",
             "mypassword",
             "sekrit",
+            "sekret",
+            "topsecret",
+            "topsekret",
             "foobar",
             "foobarbaz",
         ],
@@ -1138,6 +1236,60 @@ mod tests {
     }
 
     #[test]
+    fn jwts_carrying_example_claims_are_examples() {
+        let sig = "GplO4w1spRgvEJQ3-FOtZr-uC8L45Jt7SN0J4woBnEXG";
+        for payload in [
+            "eyJkYXRhIjoidGVzdCJ9",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ",
+        ] {
+            let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.{sig}");
+            assert!(jwt_with_example_claims(token.as_bytes()), "{payload}");
+        }
+        // Real claims, and `test` only inside words (`latest-attestation`).
+        for payload in [
+            "eyJzdWIiOiJ1XzgxZjMiLCJpc3MiOiJodHRwczovL2F1dGguYWNtZS5pbyIsImV4cCI6MTc2NzIyNTYwMH0",
+            "eyJzdWIiOiJ1XzgxZjMiLCJyb2xlIjoibGF0ZXN0LWF0dGVzdGF0aW9uIn0",
+        ] {
+            let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.{sig}");
+            assert!(!jwt_with_example_claims(token.as_bytes()), "{payload}");
+        }
+    }
+
+    #[test]
+    fn values_repeating_a_short_unit_are_filler() {
+        assert!(is_placeholder(b"01234567890123456789012345678901"));
+        assert!(is_placeholder(b"cbadefcbadefcbadefcbadefcbadef"));
+        assert!(is_placeholder(b"abcabcabcabc"));
+        assert!(!is_placeholder(b"8f2Kq9xLm3Vw7RtZ4pYc1NbH6sDj0GaE"));
+        // Too short to tell from a random value.
+        assert!(!is_periodic(b"abab1"));
+        // MinIO's public playground keys are published for anyone to use.
+        assert!(is_placeholder(b"Q3AM3UQ867SPQQA43P2F"));
+        assert!(is_placeholder(b"zuf+tfteSlswRu7BJ86wekitnifILbZam1KYY3TG"));
+    }
+
+    #[test]
+    fn examples_are_introduced_by_the_word_not_by_a_host() {
+        assert!(introduces_example(b"/*\nExample to rescue a server\n\n"));
+        assert!(introduces_example(b"Here are some examples:\n"));
+        assert!(introduces_example(b"# For example, in settings.py.\n"));
+        assert!(!introduces_example(b"url = https://db.example.com/app\n"));
+        assert!(!introduces_example(b"user = 'jane@example.org'\n"));
+        assert!(!introduces_example(b"# see the counterexample below\n"));
+    }
+
+    #[test]
+    fn lines_above_stop_after_five_lines() {
+        let data = b"one\ntwo\nthree\nfour\nfive\nsix\nsecret = x\n";
+        let line_start = data.len() - b"secret = x\n".len();
+        assert_eq!(
+            lines_above(data, line_start),
+            b"two\nthree\nfour\nfive\nsix\n"
+        );
+        assert_eq!(lines_above(data, 0), b"");
+    }
+
+    #[test]
     fn default_and_sample_logins_in_uris_are_told_apart() {
         assert!(sample_login(b"postgresql://scott:", b"tiger^5HHH"));
         assert!(sample_login(b"url = \"mysql://postgres:", b"postgres"));
@@ -1155,6 +1307,12 @@ mod tests {
             "e.PROP_DOES_EXTERNAL_FILTER_PASS=\"doesExternalFilterPass\"",
             "doesExternalFilterPass"
         ));
+        // An OID, a version and an address are numbers, not secrets.
+        assert!(!ok(
+            "'challengePassword' => '1.2.840.113549.1.9.7',",
+            "1.2.840.113549.1.9.7"
+        ));
+        assert!(!ok("password = \"10.0.0.12:5432\"", "10.0.0.12:5432"));
         assert!(!ok(
             "https://zoom.us/j/95228013874?pwd=Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1",
             "Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1"
@@ -1220,6 +1378,7 @@ mod tests {
         assert!(is_leet_stand_in(b"p4ssw0rd"));
         assert!(is_leet_stand_in(b"P@ssw0rd"));
         assert!(is_leet_stand_in(b"secr3t"));
+        assert!(is_leet_stand_in(b"t0ps3kr3t"));
         assert!(!is_leet_stand_in(b"password"));
         assert!(!is_leet_stand_in(b"p4ssw0rd-for-prod-db"));
         assert!(!is_leet_stand_in(b"Zq8vL2mK9xT4"));
@@ -1243,7 +1402,7 @@ mod tests {
             .find(|r| r.id == "credentials.username-password-pair")
             .unwrap();
         // "not my real password", in base64.
-        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"");
+        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"", b"");
         assert_eq!(low, crate::rules::Confidence::Low);
     }
 
