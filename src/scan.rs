@@ -580,6 +580,9 @@ const MADE_UP_DIRS: &[&str] = &[
     "__fixtures__",
     "mocks",
     "__mocks__",
+    "testutil",
+    "testutils",
+    "testhelpers",
     "e2e",
     // Translations: the labels of a form ("password": "Palavra-passe").
     "translations",

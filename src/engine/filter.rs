@@ -70,6 +70,9 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
         return None;
     }
+    if in_badge_url(data, start) {
+        return None;
+    }
     if rule.generic
         && (!generic_value_ok(data, start, end)
             || decoded.as_deref().is_some_and(is_placeholder_value)
@@ -297,8 +300,11 @@ pub fn confidence(
                 || sample_login(before, secret)
                 || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
                 || typed_pattern(secret)
-                || short_base64_text(secret).is_some_and(|t| names_password_word(&t))
-                || introduces_example(above)))
+                || short_base64_text(secret)
+                    .is_some_and(|t| names_password_word(&t) || looks_like_example(&t))
+                || introduces_example(above)
+                || names_example_host(&before[before.len().saturating_sub(256)..])
+                || names_example_host(rest_of_line(after))))
     {
         Confidence::Low
     } else {
@@ -338,12 +344,43 @@ fn introduces_example(text: &[u8]) -> bool {
     })
 }
 
-/// True for lowercase words joined by hyphens (`synthetic-local-reader`), at least
-/// three of them words of three or more letters; numbers of one or two digits may sit
-/// between them.
+/// True when `start` lies in the query of an image's URL (`circleci.com/gh/o/r.svg?
+/// style=shield&circle-token=…`, `badge.svg?token=…`): the token of a status badge,
+/// which CircleCI and Codecov scope to reading a build's status and have users
+/// publish in READMEs.
+fn in_badge_url(data: &[u8], start: usize) -> bool {
+    let lo = start.saturating_sub(256);
+    let from = data[lo..start]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'(' | b'<' | b'>'))
+        .map_or(lo, |i| lo + i + 1);
+    let url = &data[from..start];
+    [".svg?", ".png?"]
+        .iter()
+        .any(|m| memchr::memmem::find(url, m.as_bytes()).is_some())
+}
+
+/// The first 256 bytes of `after`, up to the line's end.
+fn rest_of_line(after: &[u8]) -> &[u8] {
+    let after = &after[..after.len().min(256)];
+    &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())]
+}
+
+/// True when `text` names a host of a documentation domain (`http://example.com/`,
+/// `api.example.org`): a value on the line of a request to it is made up too.
+fn names_example_host(text: &[u8]) -> bool {
+    ["example.com", "example.org", "example.net"]
+        .iter()
+        .any(|h| contains_ignore_ascii_case(text, h.as_bytes()))
+}
+
+/// True for lowercase words joined by hyphens or underscores (`synthetic-local-reader`,
+/// `_aj_hash_with_indifferent_access`), at least three of them words of three or more
+/// letters; numbers of one or two digits may sit between them.
 fn is_slug(v: &[u8]) -> bool {
     let mut words = 0;
-    for piece in v.split(|&b| b == b'-') {
+    let v = v.strip_prefix(b"_").unwrap_or(v);
+    for piece in v.split(|&b| b == b'-' || b == b'_') {
         if piece.len() >= 3 && piece.iter().all(u8::is_ascii_lowercase) {
             words += 1;
         } else if !(1..=2).contains(&piece.len())
@@ -458,7 +495,7 @@ fn jwt_signed_with_example_key(token: &[u8]) -> bool {
 
 /// Claims that only documentation puts in a JWT: a claim whose whole value is an
 /// example word (`{"data":"test"}`, the ruby-jwt README's payload), jwt.io's default
-/// subject, or an example domain.
+/// subject, or the word `example` (`urn:example:claim`, `https://example.com`).
 const EXAMPLE_JWT_CLAIMS: &[&str] = &[
     "\"test\"",
     "\"example\"",
@@ -467,9 +504,7 @@ const EXAMPLE_JWT_CLAIMS: &[&str] = &[
     "\"fake\"",
     "\"1234567890\"",
     "\"john doe\"",
-    "example.com",
-    "example.org",
-    "example.net",
+    "example",
 ];
 
 /// True for a JWT whose payload holds one of the [`EXAMPLE_JWT_CLAIMS`].
@@ -616,7 +651,7 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.ends_with(b"EXAMPLE") {
         return true;
     }
-    if secret.iter().all(|&b| b == secret[0]) || is_periodic(secret) {
+    if secret.iter().all(|&b| b == secret[0]) || is_periodic(secret) || has_filler_run(secret) {
         return true;
     }
     static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
@@ -633,6 +668,16 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 /// token's shape. A generated token never repeats like this.
 fn is_periodic(v: &[u8]) -> bool {
     v.len() >= 12 && (2..=10.min(v.len() / 2)).any(|p| v[p..] == v[..v.len() - p])
+}
+
+/// True when a letter other than `A` (base64 of zero bytes) repeats twelve times or
+/// more (`6Lc6BAAAAAAAAChqRbQZcn_yyyyyyyyyyyyyyyyy`): a token's tail filled in by hand.
+fn has_filler_run(v: &[u8]) -> bool {
+    let mut run = 1;
+    v.windows(2).any(|w| {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        run >= 12 && w[0].is_ascii_alphabetic() && w[0] != b'A'
+    })
 }
 
 /// True when a short base64 secret decodes to `user:password` whose password is a
@@ -678,7 +723,7 @@ fn one_of(v: &[u8], words: &[&str]) -> bool {
 /// `user:pass`).
 const STAND_IN_PASSWORDS: &[&str] = &[
     "pass", "pwd", "psw", "foo", "bar", "baz", "foobar", "user", "username", "tiger", "mypass",
-    "mypwd",
+    "mypwd", "admin", "123456", "abc123",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -718,6 +763,8 @@ const NON_SECRET_VALUES: &[&str] = &[
     "notset",
     "not_set",
     "unset",
+    // What GitHub documents as the password beside a token in a clone URL.
+    "x-oauth-basic",
 ];
 
 /// Stricter checks for generic rules: the value must look like a literal secret, not
@@ -761,11 +808,12 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
-    // `+` concatenates (`"PWD="+cfg.Dir`).
+    // `+` concatenates (`"PWD="+cfg.Dir`); `...` elides (`user@password:host/...`).
     if v.iter().any(|b| b"([]{}".contains(b))
         || v.starts_with(b"$")
         || v.starts_with(b"%")
         || v.starts_with(b"+")
+        || memchr::memmem::find(v, b"...").is_some()
     {
         return false;
     }
@@ -799,6 +847,11 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     // A command substitution (`` pwd = `/usr/bin/fullpath -t` ``); inside quotes a
     // backquote is part of the password.
     if !quoted && v.starts_with(b"`") {
+        return false;
+    }
+    // Unquoted, a negation (`pass: !!actual`) or an instance variable (`'password' =>
+    // @user.identity`, in Ruby) is code.
+    if !quoted && (v.starts_with(b"!") || v.starts_with(b"@")) {
         return false;
     }
     // An unquoted value that ends a call's argument list (`password=args.pw)`).
@@ -938,6 +991,19 @@ const PASSWORD_WORDS: &[&str] = &[
     "palavra-passe",
 ];
 
+/// Words that the passwords of manuals and tutorials are made of (`welcome2resty`,
+/// `open_sesame`, `hunter2`), though a weak real password may hold them too.
+const STAND_IN_WORDS: &[&str] = &[
+    "welcome",
+    "letmein",
+    "qwerty",
+    "opensesame",
+    "open_sesame",
+    "hunter2",
+    "trustno1",
+    "iloveyou",
+];
+
 /// True for a short password that spells out the word: `mynewpassword`,
 /// `SomeKindOfPassword123!@#`, `webdavgeneratedpassword1`, `geheim$parole`, as
 /// documentation writes them. A real password can hold the word too, so such a value
@@ -945,7 +1011,7 @@ const PASSWORD_WORDS: &[&str] = &[
 fn names_password_word(v: &[u8]) -> bool {
     v.len() <= 32 && {
         let plain = unleet(v);
-        PASSWORD_WORDS.iter().any(|w| {
+        PASSWORD_WORDS.iter().chain(STAND_IN_WORDS).any(|w| {
             contains_ignore_ascii_case(v, w.as_bytes())
                 || contains_ignore_ascii_case(&plain, w.as_bytes())
         })
@@ -1060,13 +1126,18 @@ fn identifier_words(v: &[u8]) -> Option<usize> {
 /// `spec.preferredAuthentication`), a module or a host name, not a secret.
 fn is_property_path(v: &[u8]) -> bool {
     v.contains(&b'.')
-        && v.split(|&b| b == b'.').all(|part| {
-            part.first()
-                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-                && part
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
-                && identifier_words(part).is_some()
+        && v.split(|&b| b == b'.').enumerate().all(|(i, part)| {
+            // A one-letter name (`C.ICMPV6_FILTER_PASS`, `support.function.C99.c`) or,
+            // after the first, a number (`string.end.actionscript.2`, a TextMate scope).
+            (part.len() == 1 && part[0].is_ascii_alphabetic())
+                || (i > 0 && !part.is_empty() && part.iter().all(u8::is_ascii_digit))
+                || part
+                    .first()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                    && part
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                    && identifier_words(part).is_some()
         })
 }
 
@@ -1215,6 +1286,8 @@ mod tests {
         assert!(!is_slug(b"6a38ee5a-7235-44e7-8b22-816a403bad5d"));
         assert!(!is_slug(b"pa-GhRzK8qLm2Vx9Tb4Nw7Yc3Jd1Pf5Hs0Ea6Uq8Rt2Zk"));
         assert!(!is_slug(b"two-words"));
+        assert!(is_slug(b"_aj_hash_with_indifferent_access"));
+        assert!(!is_slug(b"sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
         assert!(is_camel_name(b"sharePagerDutyAction", 3));
         assert!(!is_camel_name(b"overSome", 3));
         // Random letters break into single-letter or many-capital pieces.
@@ -1550,5 +1623,55 @@ mod tests {
         assert!(generic_value_ok(line, 12, line.len() - 1));
         let line = b"password = getPass(x)";
         assert!(!generic_value_ok(line, 11, line.len()));
+        // Code: a negation, a Ruby instance variable, a constant of a C package and
+        // TextMate scope names; and an elided value.
+        let ok = |line: &str, value: &str| {
+            let at = line.find(value).unwrap();
+            generic_value_ok(line.as_bytes(), at, at + value.len())
+        };
+        assert!(!ok("pass: !!actual", "!!actual"));
+        assert!(!ok("'password' => @user.identity", "@user.identity"));
+        assert!(!ok(
+            "ICMPV6_FILTER_PASS = C.ICMPV6_FILTER_PASS",
+            "C.ICMPV6_FILTER_PASS"
+        ));
+        assert!(!ok(
+            "{ token: 'punctuation.definition.string.end.actionscript.2',",
+            "punctuation.definition.string.end.actionscript.2"
+        ));
+        assert!(!ok(
+            "token : \"support.function.C99.c\",",
+            "support.function.C99.c"
+        ));
+        assert!(!ok(
+            "secret = '99ae8af...snip...ec0f262ac'",
+            "99ae8af...snip...ec0f262ac"
+        ));
+        // Quoted, `@` and `!` are part of a password.
+        assert!(ok("password = \"@Vq7mLx8!2kT\"", "@Vq7mLx8!2kT"));
+    }
+
+    #[test]
+    fn status_badge_tokens_filler_runs_and_example_hosts_are_told_apart() {
+        let line = b"[![CI](https://circleci.com/gh/o/r.svg?style=shield&circle-token=a4f96fd41f7682661d6543e30207427ac8870c0d)]";
+        let at = line.len() - 42;
+        assert!(in_badge_url(line, at));
+        let line = b"curl https://circleci.com/api/v2/me?circle-token=a4f96fd41f7682661d6543e30207427ac8870c0d";
+        assert!(!in_badge_url(line, line.len() - 40));
+        assert!(has_filler_run(b"6Lc6BAAAAAAAAChqRbQZcn_yyyyyyyyyyyyyyyyy"));
+        assert!(!has_filler_run(
+            b"MIIEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8x"
+        ));
+        assert!(names_example_host(
+            b"RestClient.get 'http://example.com/resource', {:Authorization => 'Bearer "
+        ));
+        assert!(!names_example_host(b"url: https://api.acme.io/v1"));
+        assert_eq!(rest_of_line(b" # note\nnext"), b" # note");
+        // Manual's stand-in words, and base64 that says it is fake.
+        assert!(names_password_word(b"welcome2resty"));
+        assert!(
+            short_base64_text(b"dGhpcyBpcyBhIGZha2UgYmVhcmVyIHRva2VuIQ==")
+                .is_some_and(|t| looks_like_example(&t))
+        );
     }
 }
