@@ -70,7 +70,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
         return None;
     }
-    if in_badge_url(data, start) {
+    if in_badge_url(data, start) || (rule.free_form && is_call(secret)) {
         return None;
     }
     if rule.generic
@@ -364,6 +364,21 @@ fn in_badge_url(data: &[u8], start: usize) -> bool {
 fn rest_of_line(after: &[u8]) -> &[u8] {
     let after = &after[..after.len().min(256)];
     &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())]
+}
+
+/// True for a function or method call (`url.auth.slice(index+1)`, caught by a
+/// connection-string rule in minified code): a name, then an argument list that
+/// closes the value.
+fn is_call(v: &[u8]) -> bool {
+    let Some(open) = memchr::memchr(b'(', v) else {
+        return false;
+    };
+    open > 0
+        && v.ends_with(b")")
+        && v[0].is_ascii_alphabetic()
+        && v[..open]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
 }
 
 /// True when `text` names a host of a documentation domain (`http://example.com/`,
@@ -836,6 +851,15 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if constant || camel || starts_with_ignore_case(v, b"www.") {
         return false;
     }
+    // An HTTP header's name (`"X-Oss-Security-Token"`) or a file's path
+    // (`'/Resources/stubs/PhpToken.php'`).
+    if (starts_with_ignore_case(v, b"x-")
+        && v.len() > 2
+        && v.iter().all(|b| b.is_ascii_alphabetic() || *b == b'-'))
+        || is_file_path(v)
+    {
+        return false;
+    }
     // Alternatives spelt out in documentation (`force_pass: true/false`).
     if v.contains(&b'/')
         && v.split(|&b| b == b'/')
@@ -1120,6 +1144,20 @@ fn identifier_words(v: &[u8]) -> Option<usize> {
         n += 1;
     }
     Some(n)
+}
+
+/// True for an absolute or relative path to a file with a short extension
+/// (`/Resources/stubs/PhpToken.php`, `./certs/ca.pem`).
+fn is_file_path(v: &[u8]) -> bool {
+    let Some(dot) = memchr::memrchr(b'.', v) else {
+        return false;
+    };
+    let ext = &v[dot + 1..];
+    (v.starts_with(b"/") || v.starts_with(b"./") || v.starts_with(b"../"))
+        && (1..=4).contains(&ext.len())
+        && ext.iter().all(u8::is_ascii_lowercase)
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
 }
 
 /// A dotted path of names: an attribute or property access (`args.ssh_password`,
@@ -1630,6 +1668,16 @@ mod tests {
             generic_value_ok(line.as_bytes(), at, at + value.len())
         };
         assert!(!ok("pass: !!actual", "!!actual"));
+        assert!(!ok(
+            "HeaderToken = \"X-Oss-Security-Token\"",
+            "X-Oss-Security-Token"
+        ));
+        assert!(!ok(
+            "'phptoken' => '/Resources/stubs/PhpToken.php',",
+            "/Resources/stubs/PhpToken.php"
+        ));
+        assert!(is_call(b"url.auth.slice(index+1)"));
+        assert!(!is_call(b"(Vq7mLx8)2kT"));
         assert!(!ok("'password' => @user.identity", "@user.identity"));
         assert!(!ok(
             "ICMPV6_FILTER_PASS = C.ICMPV6_FILTER_PASS",
