@@ -29,6 +29,8 @@ pub enum FailureKind {
     BadRegex,
     /// The regex holds a long lazy counted gap (see [`long_lazy_gap`]).
     SlowRegex,
+    /// The secret can be longer than the rule's window (see [`secret_max_len`]).
+    ShortWindow,
 }
 
 impl fmt::Display for ExampleFailure {
@@ -41,9 +43,14 @@ impl fmt::Display for ExampleFailure {
             FailureKind::NoExamples => {
                 "needs at least one example and one negative example".to_string()
             }
-            FailureKind::BadRegex | FailureKind::SlowRegex => String::new(),
+            FailureKind::BadRegex | FailureKind::SlowRegex | FailureKind::ShortWindow => {
+                String::new()
+            }
         };
-        if matches!(self.kind, FailureKind::BadRegex | FailureKind::SlowRegex) {
+        if matches!(
+            self.kind,
+            FailureKind::BadRegex | FailureKind::SlowRegex | FailureKind::ShortWindow
+        ) {
             write!(
                 f,
                 "{}: rule `{}`: {}",
@@ -91,6 +98,18 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
         );
         failures.push(fail(FailureKind::SlowRegex, 0, &message));
     }
+    // (A rule anchored on token runs has no keyword: its window surrounds the run.)
+    if let Some(max) = secret_max_len(&rule.regex)
+        && !rule.keywords.is_empty()
+        && max > rule.window
+    {
+        let message = format!(
+            "the secret can be {max} bytes long, more than the rule's window of {} bytes \
+             after its keyword: a longer secret would be cut short or missed; set `window`",
+            rule.window
+        );
+        failures.push(fail(FailureKind::ShortWindow, 0, &message));
+    }
     if rule.examples.is_empty() || rule.negative_examples.is_empty() {
         failures.push(fail(FailureKind::NoExamples, 0, ""));
     }
@@ -121,6 +140,28 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
         }
     }
     failures
+}
+
+/// The longest text the regex's first capture group (the secret) can match, when it
+/// is bounded.
+pub fn secret_max_len(regex: &str) -> Option<usize> {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn find(h: &Hir) -> Option<Option<usize>> {
+        match h.kind() {
+            HirKind::Capture(c) if c.index == 1 => Some(c.sub.properties().maximum_len()),
+            HirKind::Capture(c) => find(&c.sub),
+            HirKind::Repetition(r) => find(&r.sub),
+            HirKind::Concat(xs) | HirKind::Alternation(xs) => xs.iter().find_map(find),
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
+        }
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(regex)
+        .ok()?;
+    find(&hir).flatten()
 }
 
 /// Lazy counted repetitions of more than this many items are rejected.
@@ -173,6 +214,17 @@ mod tests {
         let failures = check_examples(&rules);
         let text: Vec<String> = failures.iter().map(|f| f.to_string()).collect();
         assert!(failures.is_empty(), "{}", text.join("\n"));
+    }
+
+    #[test]
+    fn the_secret_group_bounds_its_length() {
+        assert_eq!(secret_max_len(r"\b(ebay_[A-Za-z0-9]{80,4000})"), Some(4005));
+        assert_eq!(secret_max_len(r"(?i)key\s*=\s*([a-f0-9]{32})\b"), Some(32));
+        assert_eq!(
+            secret_max_len(r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]+)"),
+            None
+        );
+        assert_eq!(secret_max_len(r"no group"), None);
     }
 
     #[test]
