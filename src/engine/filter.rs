@@ -349,12 +349,9 @@ fn introduces_example(text: &[u8]) -> bool {
 /// which CircleCI and Codecov scope to reading a build's status and have users
 /// publish in READMEs.
 fn in_badge_url(data: &[u8], start: usize) -> bool {
-    let lo = start.saturating_sub(256);
-    let from = data[lo..start]
-        .iter()
-        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'(' | b'<' | b'>'))
-        .map_or(lo, |i| lo + i + 1);
-    let url = &data[from..start];
+    let url = run_before(data, start, |b| {
+        matches!(b, b'"' | b'\'' | b'(' | b'<' | b'>')
+    });
     [".svg?", ".png?"]
         .iter()
         .any(|m| memchr::memmem::find(url, m.as_bytes()).is_some())
@@ -470,22 +467,11 @@ const EXAMPLE_JWT_KEYS: &[&str] = &[
 fn jwt_signed_with_example_key(token: &[u8]) -> bool {
     use base64::Engine as _;
     use hmac::{Hmac, Mac};
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    if !token.starts_with(b"eyJ") || token.len() > 4096 {
-        return false;
-    }
-    let Some(dot) = memchr::memrchr(b'.', token) else {
+    let (Some(header), Some(dot)) = (jwt_part(token, 0), memchr::memrchr(b'.', token)) else {
         return false;
     };
     let (signed, signature) = (&token[..dot], &token[dot + 1..]);
-    let Some(header) = signed
-        .split(|&b| b == b'.')
-        .next()
-        .and_then(|h| b64.decode(h).ok())
-    else {
-        return false;
-    };
-    let Ok(signature) = b64.decode(signature) else {
+    let Ok(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
         return false;
     };
     fn verifies<M: Mac + hmac::digest::KeyInit>(signed: &[u8], signature: &[u8]) -> bool {
@@ -508,12 +494,25 @@ fn jwt_signed_with_example_key(token: &[u8]) -> bool {
     }
 }
 
+/// Part `n` of a JWT (0 the header, 1 the payload, 2 the signature), decoded from
+/// base64url; None if `token` is not a JWT of at most 4 KiB or the part does not
+/// decode.
+fn jwt_part(token: &[u8], n: usize) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    if !token.starts_with(b"eyJ") || token.len() > 4096 {
+        return None;
+    }
+    let part = token.split(|&b| b == b'.').nth(n)?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()
+}
+
 /// Claims that only documentation puts in a JWT: a claim whose whole value is an
 /// example word (`{"data":"test"}`, the ruby-jwt README's payload), jwt.io's default
 /// subject, or the word `example` (`urn:example:claim`, `https://example.com`).
 const EXAMPLE_JWT_CLAIMS: &[&str] = &[
     "\"test\"",
-    "\"example\"",
     "\"sample\"",
     "\"demo\"",
     "\"fake\"",
@@ -524,15 +523,7 @@ const EXAMPLE_JWT_CLAIMS: &[&str] = &[
 
 /// True for a JWT whose payload holds one of the [`EXAMPLE_JWT_CLAIMS`].
 fn jwt_with_example_claims(token: &[u8]) -> bool {
-    use base64::Engine as _;
-    if !token.starts_with(b"eyJ") || token.len() > 4096 {
-        return false;
-    }
-    let Some(payload) = token.split(|&b| b == b'.').nth(1).and_then(|p| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .ok()
-    }) else {
+    let Some(payload) = jwt_part(token, 1) else {
         return false;
     };
     EXAMPLE_JWT_CLAIMS
@@ -967,12 +958,21 @@ fn in_meeting_link(data: &[u8], start: usize) -> bool {
 /// True when `start` lies inside an ARN: the run of non-space, unquoted text that
 /// reaches it begins with `arn:`.
 fn in_arn(data: &[u8], start: usize) -> bool {
+    run_before(data, start, |b| {
+        matches!(b, b'"' | b'\'' | b'`' | b'=' | b',')
+    })
+    .starts_with(b"arn:")
+}
+
+/// The text that runs up to `start`, at most 256 bytes of it, from the last whitespace
+/// or `stop` byte before it: the URL or name a value sits in.
+fn run_before(data: &[u8], start: usize, stop: impl Fn(u8) -> bool) -> &[u8] {
     let lo = start.saturating_sub(256);
     let from = data[lo..start]
         .iter()
-        .rposition(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`' | b'=' | b','))
+        .rposition(|&b| b.is_ascii_whitespace() || stop(b))
         .map_or(lo, |i| lo + i + 1);
-    data[from..start].starts_with(b"arn:")
+    &data[from..start]
 }
 
 /// An unquoted value without what ends it in prose or code: a call's closing `)`,

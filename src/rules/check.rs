@@ -155,13 +155,18 @@ pub fn secret_max_len(regex: &str) -> Option<usize> {
             HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
         }
     }
-    let hir = regex_syntax::ParserBuilder::new()
+    find(&parse_bytes_regex(regex)?).flatten()
+}
+
+/// `regex` parsed as the engine compiles it (bytes, not Unicode); None if it does not
+/// parse, which compiling the rule reports.
+fn parse_bytes_regex(regex: &str) -> Option<regex_syntax::hir::Hir> {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(regex)
-        .ok()?;
-    find(&hir).flatten()
+        .ok()
 }
 
 /// Lazy counted repetitions of more than this many items are rejected.
@@ -193,14 +198,8 @@ pub fn long_lazy_gap(regex: &str) -> Option<u32> {
             HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
         }
     }
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(regex)
-        .ok()?;
     let mut worst = None;
-    walk(&hir, &mut worst);
+    walk(&parse_bytes_regex(regex)?, &mut worst);
     worst
 }
 
