@@ -330,8 +330,16 @@ pub fn lines_above(data: &[u8], line_start: usize) -> &[u8] {
 
 /// True when `text` holds the word "example" (`Example to rescue a server`, `Here
 /// are some examples:`, `For example,`), not as part of a host name
-/// (`db.example.com`, `jane@example.org`), where it says only that the host is made up.
+/// (`db.example.com`, `jane@example.org`), where it says only that the host is made up;
+/// or another phrase that introduces one (`# to get a string like this run:`, FastAPI's
+/// tutorial; `e.g.`, `for instance`).
 fn introduces_example(text: &[u8]) -> bool {
+    if ["like this", "e.g.", "for instance"]
+        .iter()
+        .any(|p| contains_ignore_ascii_case(text, p.as_bytes()))
+    {
+        return true;
+    }
     const WORD: &[u8] = b"example";
     text.windows(WORD.len()).enumerate().any(|(i, w)| {
         w.eq_ignore_ascii_case(WORD)
@@ -1387,6 +1395,15 @@ mod tests {
         assert!(!introduces_example(b"url = https://db.example.com/app\n"));
         assert!(!introduces_example(b"user = 'jane@example.org'\n"));
         assert!(!introduces_example(b"# see the counterexample below\n"));
+        assert!(introduces_example(
+            b"# to get a string like this run:\n# openssl rand -hex 32\n"
+        ));
+        assert!(introduces_example(
+            b"a stack with, for instance, an [access token](...):\n"
+        ));
+        assert!(introduces_example(
+            b"// the key (e.g. from the dashboard)\n"
+        ));
     }
 
     #[test]
