@@ -195,7 +195,7 @@ pub fn build(
             confidence: crate::engine::filter::confidence(
                 rule,
                 secret_bytes,
-                crate::engine::filter::lines_above(data, line_start),
+                &data[..line_start],
                 before,
                 after,
             ),

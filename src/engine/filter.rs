@@ -272,13 +272,14 @@ const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo", "fake"];
 /// request, tenant and client ids), and for a free-form credential in a URI to a
 /// documentation domain ([`at_example_host`]) or spelt as a stand-in word in
 /// leetspeak ([`is_leet_stand_in`]), and for an AWS key id or session token in a
-/// signed request ([`in_signed_request`]). `above` is the text of the few lines above
-/// the secret's ([`lines_above`]): a free-form value that documentation introduces as
-/// an example (`Example to rescue a server:`, `Here are some examples:`) is lowered too.
+/// signed request ([`in_signed_request`]). `preceding` is the input up to the start of
+/// the secret's line: a free-form value that documentation introduces as an example
+/// in the lines above ([`lines_above`]: `Example to rescue a server:`, `Here are some
+/// examples:`) is lowered too.
 pub fn confidence(
     rule: &Rule,
     secret: &[u8],
-    above: &[u8],
+    preceding: &[u8],
     before: &[u8],
     after: &[u8],
 ) -> Confidence {
@@ -302,7 +303,7 @@ pub fn confidence(
                 || typed_pattern(secret)
                 || short_base64_text(secret)
                     .is_some_and(|t| names_password_word(&t) || looks_like_example(&t))
-                || introduces_example(above)
+                || introduces_example(lines_above(preceding, preceding.len()))
                 || names_example_host(&before[before.len().saturating_sub(256)..])
                 || names_example_host(rest_of_line(after))))
     {
@@ -319,7 +320,7 @@ const ABOVE_BYTES: usize = 480;
 
 /// The text of the [`ABOVE_LINES`] lines above the line that starts at `line_start`
 /// (at most [`ABOVE_BYTES`] of it).
-pub fn lines_above(data: &[u8], line_start: usize) -> &[u8] {
+fn lines_above(data: &[u8], line_start: usize) -> &[u8] {
     let lo = line_start.saturating_sub(ABOVE_BYTES);
     let window = &data[lo..line_start];
     let from = memchr::memrchr_iter(b'\n', window)

@@ -35,6 +35,7 @@ pub enum FailureKind {
 
 impl fmt::Display for ExampleFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Rule-level failures carry their whole message in `example`.
         let what = match self.kind {
             FailureKind::Missed => format!("example {} was not found", self.index + 1),
             FailureKind::Matched => {
@@ -44,19 +45,14 @@ impl fmt::Display for ExampleFailure {
                 "needs at least one example and one negative example".to_string()
             }
             FailureKind::BadRegex | FailureKind::SlowRegex | FailureKind::ShortWindow => {
-                String::new()
+                return write!(
+                    f,
+                    "{}: rule `{}`: {}",
+                    self.origin, self.rule_id, self.example
+                );
             }
         };
-        if matches!(
-            self.kind,
-            FailureKind::BadRegex | FailureKind::SlowRegex | FailureKind::ShortWindow
-        ) {
-            write!(
-                f,
-                "{}: rule `{}`: {}",
-                self.origin, self.rule_id, self.example
-            )
-        } else if self.example.is_empty() {
+        if self.example.is_empty() {
             write!(f, "{}: rule `{}`: {what}", self.origin, self.rule_id)
         } else {
             write!(
