@@ -614,6 +614,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     // The access and secret key of MinIO's public playground, play.min.io.
     "q3am3uq867spqqa43p2f",
     "zuf+tfteslswru7bj86wekitnifilbzam1kyy3tg",
+    // The secret keys of Flask's documentation (its configuration chapter's, and the
+    // quickstart's older `_5#y2L"F4Q8z\n\xec]/`), copied into many tutorial apps.
+    "192b9bdd22ab9ed4d12e236c78afcb9a",
+    "_5#y2l\"f4q8z",
     "placeholder",
     "changeme",
     "change_me",
@@ -1273,6 +1277,10 @@ mod tests {
             b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
         ));
         assert!(is_placeholder(b"sk_test_4eC39HqLyjWDarjtT1zdp7dc"));
+        // Flask's documented secret key.
+        assert!(is_placeholder(
+            b"192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf"
+        ));
     }
 
     #[test]
