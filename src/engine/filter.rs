@@ -70,7 +70,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
         return None;
     }
-    if in_badge_url(data, start) || (rule.free_form && is_call(secret)) {
+    if in_badge_url(data, start) || (rule.free_form && (is_call(secret) || is_sentence(secret))) {
         return None;
     }
     if rule.generic
@@ -284,6 +284,7 @@ pub fn confidence(
     after: &[u8],
 ) -> Confidence {
     if looks_like_example(secret)
+        || ascending_run(secret, 8)
         || (rule.generic
             && (is_uuid(secret)
                 || EXAMPLE_MARKERS
@@ -298,6 +299,7 @@ pub fn confidence(
                 || is_leet_stand_in(secret)
                 || one_of(secret, STAND_IN_PASSWORDS)
                 || names_password_word(secret)
+                || is_email(secret)
                 || sample_login(before, secret)
                 || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
                 || typed_pattern(secret)
@@ -389,6 +391,15 @@ fn is_call(v: &[u8]) -> bool {
 
 /// True when `text` names a host of a documentation domain (`http://example.com/`,
 /// `api.example.org`): a value on the line of a request to it is made up too.
+/// True for a sentence of words ending in a full stop (`Authentication failed.`): a
+/// message assigned to a setting named after the password, not a password.
+fn is_sentence(v: &[u8]) -> bool {
+    v.contains(&b' ')
+        && v.ends_with(b".")
+        && v.iter()
+            .all(|b| b.is_ascii_alphabetic() || b" ,'.".contains(b))
+}
+
 fn names_example_host(text: &[u8]) -> bool {
     ["example.com", "example.org", "example.net"]
         .iter()
@@ -426,20 +437,12 @@ const HEXSPEAK: &[&str] = &[
 /// a random value more than about once in twenty thousand. (Not applied to a
 /// provider's token format, whose prefix and length already say much.)
 fn typed_pattern(v: &[u8]) -> bool {
-    let mut run = 1;
-    for w in v.windows(2) {
-        let (a, b) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
-        if a.checked_add(1) == Some(b)
-            && (a.is_ascii_digit() && b.is_ascii_digit()
-                || a.is_ascii_lowercase() && b.is_ascii_lowercase())
-        {
-            run += 1;
-            if run >= 7 {
-                return true;
-            }
-        } else {
-            run = 1;
-        }
+    if ascending_run(v, 7)
+        || KEYBOARD_RUNS
+            .iter()
+            .any(|k| contains_ignore_ascii_case(v, k.as_bytes()))
+    {
+        return true;
     }
     // One half typed twice (`peWcBiMOS9HrZG15peWcBiMOS9HrZG15`).
     if v.len() >= 16 && v.len().is_multiple_of(2) && v[..v.len() / 2] == v[v.len() / 2..] {
@@ -452,6 +455,49 @@ fn typed_pattern(v: &[u8]) -> bool {
             .filter(|w| contains_ignore_ascii_case(v, w.as_bytes()))
             .count()
             >= 2
+}
+
+/// Rows of a keyboard typed along (`asdfqwer1234asdf`), and the shifted digits
+/// (`pass!@#$%^&*()`, also percent-encoded as in a URI).
+const KEYBOARD_RUNS: &[&str] = &["qwert", "asdf", "zxcv", "!@#$%", "%21%40%23%24"];
+
+/// True when `v` holds `n` or more letters or digits in ascending order
+/// (`SCW1234567890ABCDEFG`, `abcdefgh`): typed into a token's shape. In a random
+/// base62 token a run of eight happens about once in 10^12 positions, so even a
+/// provider's exact format holding one is an example.
+fn ascending_run(v: &[u8], n: usize) -> bool {
+    let mut run = 1;
+    v.windows(2).any(|w| {
+        let (a, b) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+        let step = a.checked_add(1) == Some(b)
+            && (a.is_ascii_digit() && b.is_ascii_digit()
+                || a.is_ascii_lowercase() && b.is_ascii_lowercase());
+        run = if step { run + 1 } else { 1 };
+        run >= n
+    })
+}
+
+/// True for an e-mail address (`data@sunpy.org`): as a password, the convention of
+/// anonymous FTP, which asks for one.
+fn is_email(v: &[u8]) -> bool {
+    let Some(at) = v.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (&v[..at], &v[at + 1..]);
+    !local.is_empty()
+        && local
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(b))
+        && domain.contains(&b'.')
+        && !domain.ends_with(b".")
+        && domain
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".-".contains(b))
+        && domain
+            .iter()
+            .rev()
+            .take_while(|&&b| b != b'.')
+            .all(u8::is_ascii_alphabetic)
 }
 
 /// Signing keys of the JWTs that documentation shows: jwt.io's defaults, and the
@@ -618,6 +664,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     // quickstart's older `_5#y2L"F4Q8z\n\xec]/`), copied into many tutorial apps.
     "192b9bdd22ab9ed4d12e236c78afcb9a",
     "_5#y2l\"f4q8z",
+    // The key of the Fernet specification's test vectors, and its tokens' timestamp
+    // (1985-10-26T01:20:00Z), carried by every Fernet library's tests.
+    "cw_0x689rpi-jtrr7oe8h_eqskimvjaples",
+    "gaaaaaadwj6",
     "placeholder",
     "changeme",
     "change_me",
@@ -742,7 +792,7 @@ fn one_of(v: &[u8], words: &[&str]) -> bool {
 /// `user:pass`).
 const STAND_IN_PASSWORDS: &[&str] = &[
     "pass", "pwd", "psw", "foo", "bar", "baz", "foobar", "user", "username", "tiger", "mypass",
-    "mypwd", "admin", "123456", "abc123",
+    "mypwd", "admin", "123456", "abc123", "1234", "12345",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -824,6 +874,16 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if v.iter().any(|b| matches!(b, b'.' | b'-' | b':'))
         && v.iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':'))
+    {
+        return false;
+    }
+    // An integer constant in hex (`HASHED_PASSWORD = 0x420157`, an enumeration's
+    // value).
+    if v.len() <= 18
+        && v.len() > 2
+        && (v.starts_with(b"0x") || v.starts_with(b"0X"))
+        && v[2..].iter().all(u8::is_ascii_hexdigit)
+        && !(start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`'))
     {
         return false;
     }
@@ -1039,6 +1099,7 @@ const STAND_IN_WORDS: &[&str] = &[
     "hunter2",
     "trustno1",
     "iloveyou",
+    "credential",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -1266,6 +1327,27 @@ mod tests {
     }
 
     #[test]
+    fn ascending_runs_mark_any_format_as_typed() {
+        assert!(ascending_run(b"SCW1234567890ABCDEFG", 8));
+        assert!(ascending_run(b"SCW234567890ABCDEFGH", 8));
+        assert!(ascending_run(b"xABCDEFGHy", 8));
+        assert!(!ascending_run(b"SCWK7QM2XVZ9LPR4TWN8", 8));
+        assert!(!ascending_run(b"abcdefg", 8));
+    }
+
+    #[test]
+    fn email_addresses_and_sentences_are_told_apart_from_passwords() {
+        assert!(is_email(b"data@sunpy.org"));
+        assert!(is_email(b"first.last+ftp@mail.example.co"));
+        assert!(!is_email(b"p@ssw0rd"));
+        assert!(!is_email(b"s3cr3t@host.42"));
+        assert!(!is_email(b"@host.org"));
+        assert!(is_sentence(b"Authentication failed."));
+        assert!(!is_sentence(b"correct horse battery staple"));
+        assert!(!is_sentence(b"Tr0ub4dor&3."));
+    }
+
+    #[test]
     fn documented_example_keys_are_placeholders() {
         assert!(is_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
         assert!(is_placeholder(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
@@ -1324,6 +1406,8 @@ mod tests {
         assert!(typed_pattern(b"AKIAABCDEFGUE1234567"));
         assert!(typed_pattern(b"x1234567y"));
         assert!(typed_pattern(b"peWcBiMOS9HrZG15peWcBiMOS9HrZG15"));
+        assert!(typed_pattern(b"asdfqwer1234asdf"));
+        assert!(typed_pattern(b"pass!@#$%^&*()_+"));
         // One hexspeak word happens by chance; so do short runs.
         assert!(!typed_pattern(
             b"e3b68aa711e6deadc62d5b76355674b0ef7cc3116062ddba"
