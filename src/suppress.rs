@@ -1,6 +1,9 @@
 //! Suppression: inline allow comments. A line holding `ferret:allow` is not reported;
 //! `gitleaks:allow` and `pragma: allowlist secret` (detect-secrets) are honoured too,
-//! so that teams can switch scanners without editing code.
+//! so that teams can switch scanners without editing code, and so are the markers by
+//! which Python linters accept a hard-coded password on purpose: `noqa` for ruff's
+//! and flake8-bandit's S105, S106 and S107, and bandit's `nosec` for B105, B106 and
+//! B107.
 
 /// Markers that, anywhere on a line, suppress findings on that line.
 pub const INLINE_ALLOW_MARKERS: &[&str] =
@@ -11,6 +14,18 @@ pub fn line_is_allowed(line: &[u8]) -> bool {
     INLINE_ALLOW_MARKERS
         .iter()
         .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+        || accepts_hardcoded_password(line, b"noqa", b"S10")
+        || accepts_hardcoded_password(line, b"nosec", b"B10")
+}
+
+/// True when `line` holds the linter marker `marker` followed on the line by one of
+/// the hard-coded password checks `code_stem` 5, 6 or 7 (`# noqa: E501,S105`).
+fn accepts_hardcoded_password(line: &[u8], marker: &[u8], code_stem: &[u8]) -> bool {
+    memchr::memmem::find(line, marker).is_some_and(|at| {
+        let rest = &line[at + marker.len()..];
+        memchr::memmem::find_iter(rest, code_stem)
+            .any(|i| matches!(rest.get(i + code_stem.len()), Some(b'5' | b'6' | b'7')))
+    })
 }
 
 /// The allow check used when inline allows are disabled (`--no-inline-allow`).
@@ -29,6 +44,19 @@ mod tests {
         assert!(line_is_allowed(b"k: abc  # pragma: allowlist secret"));
         assert!(line_is_allowed(b"<!-- ferret:allow --> <key>abc</key>"));
         assert!(!line_is_allowed(b"key = 'abc' # ferret allow"));
+    }
+
+    #[test]
+    fn python_linter_markers_for_hardcoded_passwords_allow_the_line() {
+        assert!(line_is_allowed(b"DB_PASSWORD = \"pwd123\"  # noqa: S105"));
+        assert!(line_is_allowed(
+            b"login(password=\"x9\")  # noqa: E501, S106"
+        ));
+        assert!(line_is_allowed(b"PASSWORD = 'x9'  # nosec B105"));
+        // Other checks, and the codes without their linter's marker, do not.
+        assert!(!line_is_allowed(b"DB_PASSWORD = \"pwd123\"  # noqa: E501"));
+        assert!(!line_is_allowed(b"PASSWORD = 'x9'  # nosec B301"));
+        assert!(!line_is_allowed(b"S105 = 'x9'"));
     }
 }
 

@@ -60,7 +60,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     // confidence, report names such as bucket names on purpose.)
     if rule.confidence > Confidence::Low && is_slug(secret)
         || rule.confidence == Confidence::Medium
-            && (is_type_name(secret) || is_camel_name(secret, 3))
+            && (is_type_name(secret) || is_pascal_name(secret) || is_camel_name(secret, 3))
     {
         return None;
     }
@@ -70,7 +70,13 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
         return None;
     }
-    if in_badge_url(data, start) || (rule.free_form && (is_call(secret) || is_sentence(secret))) {
+    if in_badge_url(data, start)
+        || (rule.free_form
+            && (is_call(secret)
+                || is_sentence(secret)
+                || is_prompt_fragment(secret)
+                || is_word_in_any_script(secret)))
+    {
         return None;
     }
     if rule.generic
@@ -306,6 +312,8 @@ pub fn confidence(
                 || short_base64_text(secret)
                     .is_some_and(|t| names_password_word(&t) || looks_like_example(&t))
                 || introduces_example(lines_above(preceding, preceding.len()))
+                || introduces_example_inline(before)
+                || repeats_login(preceding, before, after, secret)
                 || names_example_host(&before[before.len().saturating_sub(256)..])
                 || names_example_host(rest_of_line(after))))
     {
@@ -355,6 +363,24 @@ fn introduces_example(text: &[u8]) -> bool {
     })
 }
 
+/// [`introduces_example`] for the text before a value on its own line, where
+/// "example" must stand as a word of prose (`An example hash is $1$…`, `Example:
+/// pass=…`), not as a name's part (`example@gmail.com`, `example_password =`).
+fn introduces_example_inline(before: &[u8]) -> bool {
+    if ["like this", "e.g.", "for instance"]
+        .iter()
+        .any(|p| contains_ignore_ascii_case(before, p.as_bytes()))
+    {
+        return true;
+    }
+    const WORD: &[u8] = b"example";
+    before.windows(WORD.len()).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(WORD)
+            && (i == 0 || matches!(before[i - 1], b' ' | b'\t' | b'(' | b'#' | b'/' | b'*'))
+            && matches!(before.get(i + WORD.len()), Some(b' ' | b':' | b','))
+    })
+}
+
 /// True when `start` lies in the query of an image's URL (`circleci.com/gh/o/r.svg?
 /// style=shield&circle-token=…`, `badge.svg?token=…`): the token of a status badge,
 /// which CircleCI and Codecov scope to reading a build's status and have users
@@ -391,6 +417,67 @@ fn is_call(v: &[u8]) -> bool {
 
 /// True when `text` names a host of a documentation domain (`http://example.com/`,
 /// `api.example.org`): a value on the line of a request to it is made up too.
+/// True for the tail of "password" or "passphrase" (`ssword`, `assword:`) that
+/// scripts wait for in a login prompt.
+fn is_prompt_fragment(v: &[u8]) -> bool {
+    let v = v.strip_suffix(b":").unwrap_or(v);
+    v.len() >= 4
+        && ["password", "passphrase"]
+            .iter()
+            .any(|w| v.len() < w.len() && ends_with_ignore_case(w.as_bytes(), v))
+}
+
+/// True for words in a script other than Latin (`Пароль`, `كلمة المرور`, `密码`,
+/// `Lösenord`): a label translated into another language, as user interfaces assign
+/// them to a `password` key, not a password.
+fn is_word_in_any_script(v: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(v) else {
+        return false;
+    };
+    !text.is_ascii()
+        && text.chars().count() <= 40
+        && text
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '\u{200c}'))
+}
+
+/// True when a free-form value, a plain lowercase word, repeats a name given just
+/// before it on its line or the line above, or the database named after it in a URI:
+/// the password is the user's name (`username="editor", password="editor"`,
+/// `cassandra` / `cassandra`) or the database's
+/// (`postgres:bitcoinlib@localhost/bitcoinlib`), as defaults and tutorials set them.
+/// (A name that is not a plain word, `specialbill_user`, is more likely a real
+/// account's, and keeps its confidence.)
+fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -> bool {
+    if !(3..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let whole_word_in = |text: &[u8]| {
+        memchr::memmem::find_iter(text, secret).any(|i| {
+            let edge =
+                |b: Option<&u8>| b.is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            edge(i.checked_sub(1).and_then(|j| text.get(j))) && edge(text.get(i + secret.len()))
+        })
+    };
+    let above = lines_above(preceding, preceding.len());
+    let previous_line = &above
+        [memchr::memrchr(b'\n', &above[..above.len().saturating_sub(1)]).map_or(0, |i| i + 1)..];
+    let line = rest_of_line(after);
+    let db_path = memchr::memchr(b'@', line).and_then(|at| {
+        let rest = &line[at..];
+        memchr::memchr(b'/', rest).map(|slash| &rest[slash + 1..])
+    });
+    whole_word_in(&before[before.len().saturating_sub(200)..])
+        || whole_word_in(previous_line)
+        || db_path.is_some_and(|path| {
+            path.len() >= secret.len()
+                && &path[..secret.len()] == secret
+                && path
+                    .get(secret.len())
+                    .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        })
+}
+
 /// True for a sentence of words ending in a full stop (`Authentication failed.`): a
 /// message assigned to a setting named after the password, not a password.
 fn is_sentence(v: &[u8]) -> bool {
@@ -412,6 +499,7 @@ fn names_example_host(text: &[u8]) -> bool {
 fn is_slug(v: &[u8]) -> bool {
     let mut words = 0;
     let v = v.strip_prefix(b"_").unwrap_or(v);
+    let v = v.strip_suffix(b"_").or(v.strip_suffix(b"-")).unwrap_or(v);
     for piece in v.split(|&b| b == b'-' || b == b'_') {
         if piece.len() >= 3 && piece.iter().all(u8::is_ascii_lowercase) {
             words += 1;
@@ -668,6 +756,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     // (1985-10-26T01:20:00Z), carried by every Fernet library's tests.
     "cw_0x689rpi-jtrr7oe8h_eqskimvjaples",
     "gaaaaaadwj6",
+    // The API key and secret of Binance's API documentation (its signed-request
+    // example), and the API key of Mollie's documentation.
+    "vmpuze6mv9sd5vnhk4hlwfsor6ake2zvsw0muigwcipy6utico14y7ju91dueh8a",
+    "nhqptmdsjydkjvhja7pzj4mge3r5ynip1e3uzjinclvn65xabvqqm6a7h5fatj0j",
+    "dhar4xy7lxsdotmnkvtjnvwxlslxsm",
     "placeholder",
     "changeme",
     "change_me",
@@ -791,8 +884,24 @@ fn one_of(v: &[u8], words: &[&str]) -> bool {
 /// Passwords that only ever stand in for one in examples and tests (`foo:bar`,
 /// `user:pass`).
 const STAND_IN_PASSWORDS: &[&str] = &[
-    "pass", "pwd", "psw", "foo", "bar", "baz", "foobar", "user", "username", "tiger", "mypass",
-    "mypwd", "admin", "123456", "abc123", "1234", "12345",
+    "pass",
+    "pwd",
+    "psw",
+    "foo",
+    "bar",
+    "baz",
+    "foobar",
+    "user",
+    "username",
+    "tiger",
+    "mypass",
+    "mypwd",
+    "admin",
+    "123456",
+    "abc123",
+    "1234",
+    "12345",
+    "masterkey",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -874,6 +983,20 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if v.iter().any(|b| matches!(b, b'.' | b'-' | b':'))
         && v.iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':'))
+    {
+        return false;
+    }
+    // An Ethereum address (`"token": "0x55d3…7955"`, a token's contract), public by
+    // design; a private key is twice as long.
+    if v.len() == 42 && v.starts_with(b"0x") && v[2..].iter().all(u8::is_ascii_hexdigit) {
+        return false;
+    }
+    // A sentinel (`password = "__generate__"`), or two lowercase words joined by a
+    // hyphen (`pass: `collision-filter``, a name); three or more are a slug.
+    if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__")
+        || v.split(|&b| b == b'-').count() == 2
+            && v.split(|&b| b == b'-')
+                .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
     {
         return false;
     }
@@ -1167,6 +1290,8 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
             "topsekret",
             "foobar",
             "foobarbaz",
+            "pwd",
+            "sikrit",
         ],
     )
 }
@@ -1286,6 +1411,42 @@ fn is_camel_name(v: &[u8], words: usize) -> bool {
         && identifier_words(v).is_some_and(|n| n >= words)
 }
 
+/// A class's name in Pascal case whose words may carry numbers
+/// (`Mistral3ForConditionalGeneration`, `AliyunRequestSignerAlgorithmV1`): three or
+/// more pronounceable words of four letters or more (a vowel in each, no four
+/// consonants in a row). Random 30-character tokens never read so (none in two
+/// million tried).
+fn is_pascal_name(v: &[u8]) -> bool {
+    // Words of a capital and lowercase letters, each followed by digits or not, and
+    // perhaps a last capital with digits (`V1`).
+    let mut words: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        if !v[i].is_ascii_uppercase() {
+            return false;
+        }
+        let lower = v[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        let digits = v[i + 1 + lower..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = i + 1 + lower + digits;
+        if lower == 0 && end < v.len() {
+            return false;
+        }
+        words.push(&v[i + 1..i + 1 + lower]);
+        i = end;
+    }
+    let vowel = |b: &u8| b"aeiouy".contains(b);
+    let pronounceable = |w: &&[u8]| {
+        w.is_empty() || (w.iter().any(vowel) && !w.windows(4).any(|c| !c.iter().any(vowel)))
+    };
+    words.iter().all(pronounceable) && words.iter().filter(|w| w.len() >= 4).count() >= 3
+}
+
 /// A name in Pascal case of three or more words and nothing else
 /// (`ExclusiveStartBackupArn`, a pagination field): a type, field or enum name.
 fn is_type_name(v: &[u8]) -> bool {
@@ -1324,6 +1485,95 @@ mod tests {
         assert_eq!(entropy(b"aaaa"), 0.0);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
         assert_eq!(entropy(b""), 0.0);
+    }
+
+    #[test]
+    fn names_constants_and_addresses_are_not_generic_secrets() {
+        let ok = |line: &str, value: &str| {
+            let at = line.find(value).unwrap();
+            generic_value_ok(line.as_bytes(), at, at + value.len())
+        };
+        let address = "0x55d398326f99059fF775485246999027B3197955";
+        assert!(!ok(&format!("\"token\": \"{address}\""), address));
+        // A private key in hex is twice as long, and is a secret.
+        let key = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+        assert!(ok(&format!("\"token\": \"{key}\""), key));
+        assert!(!ok("    HASHED_PASSWORD = 0x420157", "0x420157"));
+        assert!(!ok("password = \"__generate__\"", "__generate__"));
+        assert!(!ok("{pass:`collision-filter`,", "collision-filter"));
+        assert!(ok("password = \"kT9v-Q2mLx8\"", "kT9v-Q2mLx8"));
+        // Class names in Pascal case, digits and all, for rules that need context.
+        assert!(is_pascal_name(b"Mistral3ForConditionalGeneration"));
+        assert!(is_pascal_name(b"AliyunRequestSignerAlgorithmV1"));
+        assert!(!is_pascal_name(b"Xk9LmQwRtzPvBn2YcHdGfJsA8eUoWi4T"));
+        assert!(!is_pascal_name(b"QwrtPlkmZxcvBnmsHjkl"));
+    }
+
+    #[test]
+    fn prompts_labels_and_repeated_logins_are_not_passwords() {
+        assert!(is_prompt_fragment(b"ssword"));
+        assert!(is_prompt_fragment(b"assword:"));
+        assert!(!is_prompt_fragment(b"password"));
+        assert!(!is_prompt_fragment(b"sw0rd"));
+        assert!(is_word_in_any_script("Пароль".as_bytes()));
+        assert!(is_word_in_any_script("كلمة المرور".as_bytes()));
+        assert!(is_word_in_any_script("密码".as_bytes()));
+        assert!(is_word_in_any_script("Lösenord".as_bytes()));
+        assert!(!is_word_in_any_script(b"Lsenord"));
+        assert!(!is_word_in_any_script("gh7ö2Lk9".as_bytes()));
+        let line = "check(viewer.login(username=\"editor\", password=\"editor\"))";
+        let at = line.rfind("editor").unwrap();
+        let (before, after) = line.split_at(at);
+        assert!(repeats_login(
+            b"",
+            before.as_bytes(),
+            &after.as_bytes()[6..],
+            b"editor"
+        ));
+        let preceding = b"cassandra:\n  username: 'cassandra'\n";
+        assert!(repeats_login(
+            preceding,
+            b"  password: '",
+            b"'\n",
+            b"cassandra"
+        ));
+        let uri = "postgresql://postgres:bitcoinlib@localhost:5432/bitcoinlib";
+        let at = uri.find("bitcoinlib").unwrap();
+        assert!(repeats_login(
+            b"",
+            &uri.as_bytes()[..at],
+            &uri.as_bytes()[at + 10..],
+            b"bitcoinlib"
+        ));
+        assert!(!repeats_login(
+            b"",
+            b"User ID=specialbill_user; Password =",
+            b";",
+            b"specialbill_user"
+        ));
+        assert!(introduces_example_inline(
+            b"An example md5-crypt hash is ``"
+        ));
+        assert!(introduces_example_inline(
+            b"# options given as key=value (e.g. password="
+        ));
+        assert!(!introduces_example_inline(
+            b"if username == 'example@gmail.com' and password =='"
+        ));
+        assert!(!introduces_example_inline(b"example_password = '"));
+        assert!(!repeats_login(
+            b"user: deploy\n",
+            b"password: '",
+            b"'\n",
+            b"Hq7tRw2pXz9v"
+        ));
+        // A value in the key's name does not count as the login's.
+        assert!(!repeats_login(
+            b"",
+            b"postgresql://bitcoin:",
+            b"@localhost/bitcoinlib2",
+            b"bitcoinlib"
+        ));
     }
 
     #[test]
