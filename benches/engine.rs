@@ -1,5 +1,8 @@
 //! Engine throughput with the built-in rules: a keyword-free input (the automaton
-//! alone) and a keyword-dense one (windows and regexes), in MB/s.
+//! alone) and a keyword-dense one (windows and regexes), in MB/s; and the cost of
+//! turning matches into findings on one long line (a minified bundle's or a source
+//! map's), where each finding's line, column and inline allow must not be measured
+//! from the line's start.
 //!
 //! cargo bench --bench engine
 
@@ -56,6 +59,36 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+
+    // The keyword-dense text on one line, as a minifier would leave it.
+    let line: Vec<u8> = dense
+        .iter()
+        .map(|&b| if b == b'\n' { b';' } else { b })
+        .collect();
+    let mut scratch = engine.new_scratch();
+    let mut matches = Vec::new();
+    engine.find(&line, &mut scratch, &mut matches);
+    let mut g = c.benchmark_group("findings");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(line.len() as u64));
+    let mut out = Vec::new();
+    g.bench_function("one_long_line", |b| {
+        b.iter(|| {
+            out.clear();
+            ferret::finding::build(
+                &engine,
+                &line,
+                0,
+                &matches,
+                "bundle.min.js",
+                &ferret::suppress::line_is_allowed,
+                false,
+                &mut out,
+            );
+            out.len()
+        })
+    });
     g.finish();
     c.bench_function("startup/load_rules_and_build_dfa", |b| {
         b.iter(|| Engine::new(RuleSet::builtin().expect("rules")).expect("engine"))

@@ -114,6 +114,10 @@ pub fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
 
 const CONTEXT_MAX: usize = 300;
 const CONTEXT_AROUND: usize = 100;
+/// How much of a line before a secret its confidence is judged on: enough for the
+/// key, the prose and the URI around it, and bounded so that a minified file's
+/// megabytes-long line costs each finding no more than this.
+const BEFORE_MAX: usize = 1024;
 
 /// Turns sorted engine matches in `data` into findings, counting lines from `base`
 /// (the start of a line at or before the first match, which is line 1). `allow`
@@ -133,17 +137,40 @@ pub fn build(
 ) {
     let mut line = 1usize;
     let mut counted_to = base;
+    // The last single line looked at: its bounds, whether an inline allow covers it,
+    // and how many characters precede the last match on it. Matches are sorted by
+    // start, so those on one long line (a minified file's) are measured once, not
+    // each from the line's start.
+    let mut current: Option<(usize, usize, bool)> = None;
+    let mut column_at = (0usize, 0usize);
     for m in matches {
         // Matches are sorted by start: count newlines incrementally.
         line += memchr::memchr_iter(b'\n', &data[counted_to..m.start]).count();
         counted_to = m.start;
-        let line_start = memchr::memrchr(b'\n', &data[..m.start]).map_or(0, |i| i + 1);
-        let line_end = memchr::memchr(b'\n', &data[m.end..]).map_or(data.len(), |i| m.end + i);
+        let (line_start, line_end, allowed) = match current {
+            Some((s, e, allowed)) if s <= m.start && m.end <= e => (s, e, allowed),
+            _ => {
+                let s = memchr::memrchr(b'\n', &data[..m.start]).map_or(0, |i| i + 1);
+                let e = memchr::memchr(b'\n', &data[m.end..]).map_or(data.len(), |i| m.end + i);
+                let allowed = allow(&data[s..e]);
+                if memchr::memchr(b'\n', &data[m.start..m.end]).is_none() {
+                    current = Some((s, e, allowed));
+                    column_at = (s, 0);
+                }
+                (s, e, allowed)
+            }
+        };
         let full_line = &data[line_start..line_end];
-        if allow(full_line) {
+        if allowed {
             continue;
         }
-        let column = 1 + char_len(&data[line_start..m.start]);
+        let column = if column_at.0 >= line_start && column_at.0 <= m.start {
+            let chars = column_at.1 + char_len(&data[column_at.0..m.start]);
+            column_at = (m.start, chars);
+            1 + chars
+        } else {
+            1 + char_len(&data[line_start..m.start])
+        };
         let span = &data[m.start..m.end];
         let newlines = memchr::memchr_iter(b'\n', span).count();
         let (end_line, end_column) = if newlines == 0 {
@@ -155,7 +182,10 @@ pub fn build(
         let secret_bytes = m.secret(data);
         let (before, after) = match &m.decoded {
             Some(d) => (&d.before[..], &d.after[..]),
-            None => (&data[line_start..m.start], &data[m.end..]),
+            None => (
+                &data[line_start.max(m.start.saturating_sub(BEFORE_MAX))..m.start],
+                &data[m.end..],
+            ),
         };
         let (line_start, line_end, full_line) = if binary {
             let text = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\t';
@@ -280,6 +310,43 @@ mod tests {
         assert_ne!(a, fingerprint("r2", b"secret-value"));
         assert_ne!(a, fingerprint("r1", b"secret-valuf"));
         assert_eq!(a.len(), 32);
+    }
+
+    #[test]
+    fn findings_on_one_line_get_their_own_columns_and_share_its_allow() {
+        let engine = Engine::new(crate::rules::RuleSet::builtin().unwrap()).unwrap();
+        let a = "ghp_k8Qz2LmX9vT4rW7nB3pY6hJ1sD5fG0aC2eRt";
+        let b = "ghp_P3xN8qL1mZ6vR9tW2kY5jH7gF4dS0aB3cVuE";
+        let findings = |text: &str| {
+            let mut scratch = engine.new_scratch();
+            let mut matches = Vec::new();
+            engine.find(text.as_bytes(), &mut scratch, &mut matches);
+            let mut out = Vec::new();
+            build(
+                &engine,
+                text.as_bytes(),
+                0,
+                &matches,
+                "t.js",
+                &crate::suppress::line_is_allowed,
+                false,
+                &mut out,
+            );
+            out.iter()
+                .map(|f| (f.line, f.column, f.end_column))
+                .collect::<Vec<_>>()
+        };
+        // Columns count characters (`é` is one), each from the line's start.
+        let text = format!("x\nk='é {a}';é;j='{b}'\ny='{a}'\n");
+        let first = 1 + "k='é ".chars().count();
+        let second = 1 + format!("k='é {a}';é;j='").chars().count();
+        assert_eq!(
+            findings(&text),
+            [(2, first, first + 40), (2, second, second + 40), (3, 4, 44)]
+        );
+        // An allow marker anywhere on the line covers every secret on it, and no other.
+        let text = format!("k='{a}';j='{b}' // ferret:allow\ny='{a}'\n");
+        assert_eq!(findings(&text), [(2, 4, 44)]);
     }
 
     #[test]

@@ -1000,6 +1000,17 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // Names joined by slashes (`"auth/invalid-api-key"`, an error code;
+    // `authentication/encrypted-password`, a path in a document).
+    if v.contains(&b'/')
+        && v.split(|&b| b == b'/').all(|w| {
+            w.len() >= 2
+                && w.iter()
+                    .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
+        })
+    {
+        return false;
+    }
     // An integer constant in hex (`HASHED_PASSWORD = 0x420157`, an enumeration's
     // value).
     if v.len() <= 18
@@ -1501,6 +1512,14 @@ mod tests {
         assert!(!ok("    HASHED_PASSWORD = 0x420157", "0x420157"));
         assert!(!ok("password = \"__generate__\"", "__generate__"));
         assert!(!ok("{pass:`collision-filter`,", "collision-filter"));
+        assert!(!ok(
+            "INVALID_API_KEY:\"auth/invalid-api-key\",",
+            "auth/invalid-api-key"
+        ));
+        assert!(!ok(
+            "password: authentication/encrypted-password",
+            "authentication/encrypted-password"
+        ));
         assert!(ok("password = \"kT9v-Q2mLx8\"", "kT9v-Q2mLx8"));
         // Class names in Pascal case, digits and all, for rules that need context.
         assert!(is_pascal_name(b"Mistral3ForConditionalGeneration"));
