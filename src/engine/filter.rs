@@ -137,6 +137,7 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
     "granttoken",
     "csrftoken",
     "xsrftoken",
+    "versiontoken",
 ];
 
 fn is_non_secret_token_key(key: &[u8]) -> bool {
@@ -761,6 +762,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "vmpuze6mv9sd5vnhk4hlwfsor6ake2zvsw0muigwcipy6utico14y7ju91dueh8a",
     "nhqptmdsjydkjvhja7pzj4mge3r5ynip1e3uzjinclvn65xabvqqm6a7h5fatj0j",
     "dhar4xy7lxsdotmnkvtjnvwxlslxsm",
+    // The shared secret of the HOTP and TOTP RFCs' test vectors (4226, 6238),
+    // "12345678901234567890", in base32.
+    "gezdgnbvgy3tqojq",
+    // The signature of the example SAS token in AWS DataSync's documentation.
+    "abbkdwqvyuvctph9ebp",
     "placeholder",
     "changeme",
     "change_me",
@@ -1066,6 +1072,14 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
+    // A type in a union (`password: Uint8Array | string`, TypeScript).
+    if !quoted && {
+        let rest = &data[end..data.len().min(end + 8)];
+        let spaces = rest.iter().take_while(|&&b| b == b' ').count();
+        rest.get(spaces) == Some(&b'|') && rest.get(spaces + 1) != Some(&b'|')
+    } {
+        return false;
+    }
     // A command substitution (`` pwd = `/usr/bin/fullpath -t` ``); inside quotes a
     // backquote is part of the password.
     if !quoted && v.starts_with(b"`") {
@@ -1234,6 +1248,9 @@ const STAND_IN_WORDS: &[&str] = &[
     "trustno1",
     "iloveyou",
     "credential",
+    // `mustbeeightchars`, `somepass123`: the Terraform AWS provider's examples.
+    "mustbe",
+    "somepass",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -1375,6 +1392,11 @@ fn is_file_path(v: &[u8]) -> bool {
 fn is_property_path(v: &[u8]) -> bool {
     v.contains(&b'.')
         && v.split(|&b| b == b'.').enumerate().all(|(i, part)| {
+            // A JavaScript class's private field (`this.#authSecret`).
+            let part = match part {
+                [b'#', rest @ ..] if i > 0 => rest,
+                _ => part,
+            };
             // A one-letter name (`C.ICMPV6_FILTER_PASS`, `support.function.C99.c`) or,
             // after the first, a number (`string.end.actionscript.2`, a TextMate scope).
             (part.len() == 1 && part[0].is_ascii_alphabetic())
@@ -1512,6 +1534,14 @@ mod tests {
         assert!(!ok("    HASHED_PASSWORD = 0x420157", "0x420157"));
         assert!(!ok("password = \"__generate__\"", "__generate__"));
         assert!(!ok("{pass:`collision-filter`,", "collision-filter"));
+        assert!(!ok(
+            "encrypt(password: Uint8Array | string): Promise<string>;",
+            "Uint8Array"
+        ));
+        assert!(!ok(
+            "\"MF-Proxy-Shared-Secret\": this.#proxyToUserWorkerAuthenticationSecret",
+            "this.#proxyToUserWorkerAuthenticationSecret"
+        ));
         assert!(!ok(
             "INVALID_API_KEY:\"auth/invalid-api-key\",",
             "auth/invalid-api-key"
