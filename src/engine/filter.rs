@@ -435,11 +435,15 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(v) else {
         return false;
     };
+    // Letters, and the combining signs of the scripts from Greek to Myanmar (U+0300 to
+    // U+1FFF: Devanagari's virama and vowel signs, Thai's tone marks).
     !text.is_ascii()
         && text.chars().count() <= 40
-        && text
-            .chars()
-            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '-' | '\u{200c}'))
+        && text.chars().all(|c| {
+            c.is_alphabetic()
+                || matches!(c, ' ' | '\'' | '-' | '\u{200c}' | '\u{200d}')
+                || ('\u{0300}'..='\u{1fff}').contains(&c)
+        })
 }
 
 /// True when a free-form value, a plain lowercase word, repeats a name given just
@@ -1072,6 +1076,20 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
+    // A call's result dereferenced (`password=ans).keyObject`): code.
+    if !quoted && memchr::memmem::find(v, b").").is_some() {
+        return false;
+    }
+    // A stand-in percent-encoded (`PWD=pass%2Bword`, "pass+word").
+    if v.contains(&b'%') {
+        let decoded = super::decode::decode(v, super::decode::Encoding::Percent);
+        if decoded.as_deref().is_some_and(|d| {
+            let mut buf = [0u8; 256];
+            one_of(lower_alnum(d, &mut buf), NON_SECRET_VALUES)
+        }) {
+            return false;
+        }
+    }
     // A type in a union (`password: Uint8Array | string`, TypeScript).
     if !quoted && {
         let rest = &data[end..data.len().min(end + 8)];
@@ -1234,6 +1252,17 @@ const PASSWORD_WORDS: &[&str] = &[
     "secret",
     "contraseña",
     "palavra-passe",
+    "parol",
+    "pasahitza",
+    "kata sandi",
+    "heslo",
+    "jelszo",
+    "jelszó",
+    "sifre",
+    "şifre",
+    "lozinka",
+    "geslo",
+    "adgangskode",
 ];
 
 /// Words that the passwords of manuals and tutorials are made of (`welcome2resty`,
@@ -1535,6 +1564,12 @@ mod tests {
         assert!(!ok("password = \"__generate__\"", "__generate__"));
         assert!(!ok("{pass:`collision-filter`,", "collision-filter"));
         assert!(!ok(
+            "Key.fromFile(file, password=ans).keyObject",
+            "ans).keyObject"
+        ));
+        assert!(!ok("\"DSN=mydsn;PWD=pass%2Bword\"", "pass%2Bword"));
+        assert!(ok("PWD=kT9v%2BQ2mLx8;", "kT9v%2BQ2mLx8"));
+        assert!(!ok(
             "encrypt(password: Uint8Array | string): Promise<string>;",
             "Uint8Array"
         ));
@@ -1568,6 +1603,9 @@ mod tests {
         assert!(is_word_in_any_script("كلمة المرور".as_bytes()));
         assert!(is_word_in_any_script("密码".as_bytes()));
         assert!(is_word_in_any_script("Lösenord".as_bytes()));
+        assert!(is_word_in_any_script("पासवर्ड".as_bytes()));
+        assert!(is_word_in_any_script("கடவுச்சொல்".as_bytes()));
+        assert!(is_word_in_any_script("รหัสผ่าน".as_bytes()));
         assert!(!is_word_in_any_script(b"Lsenord"));
         assert!(!is_word_in_any_script("gh7ö2Lk9".as_bytes()));
         let line = "check(viewer.login(username=\"editor\", password=\"editor\"))";
