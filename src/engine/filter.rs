@@ -346,19 +346,10 @@ fn lines_above(data: &[u8], line_start: usize) -> &[u8] {
 /// or another phrase that introduces one (`# to get a string like this run:`, FastAPI's
 /// tutorial; `e.g.`, `for instance`).
 fn introduces_example(text: &[u8]) -> bool {
-    if ["like this", "e.g.", "for instance"]
-        .iter()
-        .any(|p| contains_ignore_ascii_case(text, p.as_bytes()))
-    {
-        return true;
-    }
-    const WORD: &[u8] = b"example";
-    text.windows(WORD.len()).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(WORD)
-            && (i == 0
-                || !(text[i - 1].is_ascii_alphanumeric() || matches!(text[i - 1], b'.' | b'@')))
+    names_an_example(text, |i| {
+        (i == 0 || !(text[i - 1].is_ascii_alphanumeric() || matches!(text[i - 1], b'.' | b'@')))
             && !matches!(
-                text.get(i + WORD.len()..i + WORD.len() + 2),
+                text.get(i + EXAMPLE_WORD.len()..i + EXAMPLE_WORD.len() + 2),
                 Some([b'.', c]) if c.is_ascii_alphabetic()
             )
     })
@@ -368,18 +359,25 @@ fn introduces_example(text: &[u8]) -> bool {
 /// "example" must stand as a word of prose (`An example hash is $1$…`, `Example:
 /// pass=…`), not as a name's part (`example@gmail.com`, `example_password =`).
 fn introduces_example_inline(before: &[u8]) -> bool {
-    if ["like this", "e.g.", "for instance"]
-        .iter()
-        .any(|p| contains_ignore_ascii_case(before, p.as_bytes()))
-    {
-        return true;
-    }
-    const WORD: &[u8] = b"example";
-    before.windows(WORD.len()).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(WORD)
-            && (i == 0 || matches!(before[i - 1], b' ' | b'\t' | b'(' | b'#' | b'/' | b'*'))
-            && matches!(before.get(i + WORD.len()), Some(b' ' | b':' | b','))
+    names_an_example(before, |i| {
+        (i == 0 || matches!(before[i - 1], b' ' | b'\t' | b'(' | b'#' | b'/' | b'*'))
+            && matches!(before.get(i + EXAMPLE_WORD.len()), Some(b' ' | b':' | b','))
     })
+}
+
+const EXAMPLE_WORD: &[u8] = b"example";
+
+/// True when `text` holds a phrase that introduces an example (`like this`, `e.g.`,
+/// `for instance`), or the word "example" where `stands_alone`, given the word's
+/// offset, accepts it.
+fn names_an_example(text: &[u8], stands_alone: impl Fn(usize) -> bool) -> bool {
+    ["like this", "e.g.", "for instance"]
+        .iter()
+        .any(|p| contains_ignore_ascii_case(text, p.as_bytes()))
+        || text
+            .windows(EXAMPLE_WORD.len())
+            .enumerate()
+            .any(|(i, w)| w.eq_ignore_ascii_case(EXAMPLE_WORD) && stands_alone(i))
 }
 
 /// True when `start` lies in the query of an image's URL (`circleci.com/gh/o/r.svg?
