@@ -72,10 +72,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     }
     if in_badge_url(data, start)
         || (rule.free_form
-            && (is_call(secret)
-                || is_sentence(secret)
-                || is_prompt_fragment(secret)
-                || is_word_in_any_script(secret)))
+            && (is_call(secret) || is_prompt_fragment(secret) || is_word_in_any_script(secret)))
     {
         return None;
     }
@@ -294,6 +291,7 @@ pub fn confidence(
         || ascending_run(secret, 8)
         || (rule.generic
             && (is_uuid(secret)
+                || is_two_word_name(secret)
                 || EXAMPLE_MARKERS
                     .iter()
                     .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
@@ -307,6 +305,7 @@ pub fn confidence(
                 || one_of(secret, STAND_IN_PASSWORDS)
                 || names_password_word(secret)
                 || is_email(secret)
+                || is_sentence(secret)
                 || sample_login(before, secret)
                 || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
                 || typed_pattern(secret)
@@ -481,8 +480,18 @@ fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
         })
 }
 
-/// True for a sentence of words ending in a full stop (`Authentication failed.`): a
-/// message assigned to a setting named after the password, not a password.
+/// True for two lowercase words joined by a hyphen (`pass: `collision-filter``): most
+/// often a name, though a weak passphrase can read so too, so a generic value like it
+/// is lowered, not dropped (three or more words are a slug, [`is_slug`]).
+fn is_two_word_name(v: &[u8]) -> bool {
+    v.split(|&b| b == b'-').count() == 2
+        && v.split(|&b| b == b'-')
+            .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
+}
+
+/// True for a sentence of words ending in a full stop (`Authentication failed.`): most
+/// often a message assigned to a setting named after the password, though a
+/// passphrase can read so too, so such a value is lowered, not dropped.
 fn is_sentence(v: &[u8]) -> bool {
     v.contains(&b' ')
         && v.ends_with(b".")
@@ -999,13 +1008,8 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if v.len() == 42 && v.starts_with(b"0x") && v[2..].iter().all(u8::is_ascii_hexdigit) {
         return false;
     }
-    // A sentinel (`password = "__generate__"`), or two lowercase words joined by a
-    // hyphen (`pass: `collision-filter``, a name); three or more are a slug.
-    if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__")
-        || v.split(|&b| b == b'-').count() == 2
-            && v.split(|&b| b == b'-')
-                .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
-    {
+    // A sentinel (`password = "__generate__"`).
+    if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__") {
         return false;
     }
     // Names joined by slashes (`"auth/invalid-api-key"`, an error code;
@@ -1560,7 +1564,9 @@ mod tests {
         assert!(ok(&format!("\"token\": \"{key}\""), key));
         assert!(!ok("    HASHED_PASSWORD = 0x420157", "0x420157"));
         assert!(!ok("password = \"__generate__\"", "__generate__"));
-        assert!(!ok("{pass:`collision-filter`,", "collision-filter"));
+        assert!(is_two_word_name(b"collision-filter"));
+        assert!(!is_two_word_name(b"collision-filter-pass"));
+        assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
         assert!(!ok(
             "Key.fromFile(file, password=ans).keyObject",
             "ans).keyObject"
