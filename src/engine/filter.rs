@@ -1482,8 +1482,9 @@ fn is_camel_name(v: &[u8], words: usize) -> bool {
 /// million tried).
 fn is_pascal_name(v: &[u8]) -> bool {
     // Words of a capital and lowercase letters, each followed by digits or not, and
-    // perhaps a last capital with digits (`V1`).
-    let mut words: Vec<&[u8]> = Vec::new();
+    // perhaps a last capital with digits (`V1`); checked as they are read.
+    let vowel = |b: &u8| b"aeiouy".contains(b);
+    let mut long_words = 0;
     let mut i = 0;
     while i < v.len() {
         if !v[i].is_ascii_uppercase() {
@@ -1501,14 +1502,16 @@ fn is_pascal_name(v: &[u8]) -> bool {
         if lower == 0 && end < v.len() {
             return false;
         }
-        words.push(&v[i + 1..i + 1 + lower]);
+        let word = &v[i + 1..i + 1 + lower];
+        let pronounceable = word.is_empty()
+            || (word.iter().any(vowel) && !word.windows(4).any(|c| !c.iter().any(vowel)));
+        if !pronounceable {
+            return false;
+        }
+        long_words += usize::from(word.len() >= 4);
         i = end;
     }
-    let vowel = |b: &u8| b"aeiouy".contains(b);
-    let pronounceable = |w: &&[u8]| {
-        w.is_empty() || (w.iter().any(vowel) && !w.windows(4).any(|c| !c.iter().any(vowel)))
-    };
-    words.iter().all(pronounceable) && words.iter().filter(|w| w.len() >= 4).count() >= 3
+    long_words >= 3
 }
 
 /// A name in Pascal case of three or more words and nothing else
