@@ -1003,9 +1003,15 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
-    // An Ethereum address (`"token": "0x55d3…7955"`, a token's contract), public by
-    // design; a private key is twice as long.
-    if v.len() == 42 && v.starts_with(b"0x") && v[2..].iter().all(u8::is_ascii_hexdigit) {
+    let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
+    // Hex literals: an Ethereum address (`"token": "0x55d3…7955"`, a token's
+    // contract), public by design, as a private key is twice as long; and, unquoted,
+    // an integer constant (`HASHED_PASSWORD = 0x420157`, an enumeration's value).
+    if v.len() > 2
+        && (v.starts_with(b"0x") || v.starts_with(b"0X"))
+        && v[2..].iter().all(u8::is_ascii_hexdigit)
+        && (v.len() == 42 && v[1] == b'x' || v.len() <= 18 && !quoted)
+    {
         return false;
     }
     // A sentinel (`password = "__generate__"`).
@@ -1020,16 +1026,6 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
                 && w.iter()
                     .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
         })
-    {
-        return false;
-    }
-    // An integer constant in hex (`HASHED_PASSWORD = 0x420157`, an enumeration's
-    // value).
-    if v.len() <= 18
-        && v.len() > 2
-        && (v.starts_with(b"0x") || v.starts_with(b"0X"))
-        && v[2..].iter().all(u8::is_ascii_hexdigit)
-        && !(start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`'))
     {
         return false;
     }
@@ -1077,7 +1073,6 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
-    let quoted = start > 0 && matches!(data[start - 1], b'"' | b'\'' | b'`');
     // A call's result dereferenced (`password=ans).keyObject`): code.
     if !quoted && memchr::memmem::find(v, b").").is_some() {
         return false;
@@ -1547,6 +1542,12 @@ fn is_resource_path(v: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// [`generic_value_ok`] on the first `value` in `line`.
+    fn ok_at(line: &str, value: &str) -> bool {
+        let at = line.find(value).unwrap();
+        generic_value_ok(line.as_bytes(), at, at + value.len())
+    }
+
     #[test]
     fn entropy_of_uniform_and_constant_strings() {
         assert_eq!(entropy(b"aaaa"), 0.0);
@@ -1556,43 +1557,39 @@ mod tests {
 
     #[test]
     fn names_constants_and_addresses_are_not_generic_secrets() {
-        let ok = |line: &str, value: &str| {
-            let at = line.find(value).unwrap();
-            generic_value_ok(line.as_bytes(), at, at + value.len())
-        };
         let address = "0x55d398326f99059fF775485246999027B3197955";
-        assert!(!ok(&format!("\"token\": \"{address}\""), address));
+        assert!(!ok_at(&format!("\"token\": \"{address}\""), address));
         // A private key in hex is twice as long, and is a secret.
         let key = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
-        assert!(ok(&format!("\"token\": \"{key}\""), key));
-        assert!(!ok("    HASHED_PASSWORD = 0x420157", "0x420157"));
-        assert!(!ok("password = \"__generate__\"", "__generate__"));
+        assert!(ok_at(&format!("\"token\": \"{key}\""), key));
+        assert!(!ok_at("    HASHED_PASSWORD = 0x420157", "0x420157"));
+        assert!(!ok_at("password = \"__generate__\"", "__generate__"));
         assert!(is_two_word_name(b"collision-filter"));
         assert!(!is_two_word_name(b"collision-filter-pass"));
         assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
-        assert!(!ok(
+        assert!(!ok_at(
             "Key.fromFile(file, password=ans).keyObject",
             "ans).keyObject"
         ));
-        assert!(!ok("\"DSN=mydsn;PWD=pass%2Bword\"", "pass%2Bword"));
-        assert!(ok("PWD=kT9v%2BQ2mLx8;", "kT9v%2BQ2mLx8"));
-        assert!(!ok(
+        assert!(!ok_at("\"DSN=mydsn;PWD=pass%2Bword\"", "pass%2Bword"));
+        assert!(ok_at("PWD=kT9v%2BQ2mLx8;", "kT9v%2BQ2mLx8"));
+        assert!(!ok_at(
             "encrypt(password: Uint8Array | string): Promise<string>;",
             "Uint8Array"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "\"MF-Proxy-Shared-Secret\": this.#proxyToUserWorkerAuthenticationSecret",
             "this.#proxyToUserWorkerAuthenticationSecret"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "INVALID_API_KEY:\"auth/invalid-api-key\",",
             "auth/invalid-api-key"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "password: authentication/encrypted-password",
             "authentication/encrypted-password"
         ));
-        assert!(ok("password = \"kT9v-Q2mLx8\"", "kT9v-Q2mLx8"));
+        assert!(ok_at("password = \"kT9v-Q2mLx8\"", "kT9v-Q2mLx8"));
         // Class names in Pascal case, digits and all, for rules that need context.
         assert!(is_pascal_name(b"Mistral3ForConditionalGeneration"));
         assert!(is_pascal_name(b"AliyunRequestSignerAlgorithmV1"));
@@ -1864,55 +1861,60 @@ mod tests {
 
     #[test]
     fn generic_values_that_name_their_key_or_a_meeting_are_not_secrets() {
-        let ok = |line: &str, value: &str| {
-            let at = line.find(value).unwrap();
-            generic_value_ok(line.as_bytes(), at, at + value.len())
-        };
-        assert!(!ok(
+        assert!(!ok_at(
             "e.PROP_DOES_EXTERNAL_FILTER_PASS=\"doesExternalFilterPass\"",
             "doesExternalFilterPass"
         ));
         // An OID, a version and an address are numbers, not secrets.
-        assert!(!ok(
+        assert!(!ok_at(
             "'challengePassword' => '1.2.840.113549.1.9.7',",
             "1.2.840.113549.1.9.7"
         ));
-        assert!(!ok("password = \"10.0.0.12:5432\"", "10.0.0.12:5432"));
-        assert!(!ok(
+        assert!(!ok_at("password = \"10.0.0.12:5432\"", "10.0.0.12:5432"));
+        assert!(!ok_at(
             "https://zoom.us/j/95228013874?pwd=Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1",
             "Ep7HIk8t9JP6VToxt1Wj4P7K5PshC0.1"
         ));
-        assert!(!ok("cmd.Env = append(env, \"PWD=\"+cfg.Dir)", "+cfg.Dir"));
-        assert!(!ok("odbc = \"DSN=mydsn;PWD=pass+word\"", "pass+word"));
-        assert!(!ok("\"passwd\": \"Unavailable\",", "Unavailable"));
-        assert!(!ok(
+        assert!(!ok_at(
+            "cmd.Env = append(env, \"PWD=\"+cfg.Dir)",
+            "+cfg.Dir"
+        ));
+        assert!(!ok_at("odbc = \"DSN=mydsn;PWD=pass+word\"", "pass+word"));
+        assert!(!ok_at("\"passwd\": \"Unavailable\",", "Unavailable"));
+        assert!(!ok_at(
             "token = \"amzn1.account.AF6RHO7KZU5XRVQ\"",
             "amzn1.account.AF6RHO7KZU5XRVQ"
         ));
-        assert!(!ok("password: abcd-efgh-ijkl-mnop", "abcd-efgh-ijkl-mnop"));
-        assert!(!ok("'anyPass': 'overSome',", "overSome"));
-        assert!(!ok(
+        assert!(!ok_at(
+            "password: abcd-efgh-ijkl-mnop",
+            "abcd-efgh-ijkl-mnop"
+        ));
+        assert!(!ok_at("'anyPass': 'overSome',", "overSome"));
+        assert!(!ok_at(
             "const MODULE_REFERENCE_TOKEN = \"__WEBPACK_MODULE_REFERENCE__\";",
             "__WEBPACK_MODULE_REFERENCE__"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "\"termToken\": \"term-token-gPFEGk7CF4wS901w7ppYclt7\"",
             "term-token-gPFEGk7CF4wS901w7ppYclt7"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "`https://user@password:www.google.com/`",
             "www.google.com/"
         ));
-        assert!(!ok("pass:e.pass||\"\",host:e.host", "e.pass||"));
-        assert!(!ok(
+        assert!(!ok_at("pass:e.pass||\"\",host:e.host", "e.pass||"));
+        assert!(!ok_at(
             "\"secret_access_key\": \"\\u79c1\\u5bc6\\u5b58\\u53d6\"",
             "\\u79c1\\u5bc6\\u5b58\\u53d6"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "api_key=\"onGridDischargeStopSOC\",",
             "onGridDischargeStopSOC"
         ));
-        assert!(ok("db_password = \"Vq7-Lm2xR9tZ4wKp\"", "Vq7-Lm2xR9tZ4wKp"));
+        assert!(ok_at(
+            "db_password = \"Vq7-Lm2xR9tZ4wKp\"",
+            "Vq7-Lm2xR9tZ4wKp"
+        ));
     }
 
     #[test]
@@ -2117,40 +2119,36 @@ mod tests {
         assert!(!generic_value_ok(line, 11, line.len()));
         // Code: a negation, a Ruby instance variable, a constant of a C package and
         // TextMate scope names; and an elided value.
-        let ok = |line: &str, value: &str| {
-            let at = line.find(value).unwrap();
-            generic_value_ok(line.as_bytes(), at, at + value.len())
-        };
-        assert!(!ok("pass: !!actual", "!!actual"));
-        assert!(!ok(
+        assert!(!ok_at("pass: !!actual", "!!actual"));
+        assert!(!ok_at(
             "HeaderToken = \"X-Oss-Security-Token\"",
             "X-Oss-Security-Token"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "'phptoken' => '/Resources/stubs/PhpToken.php',",
             "/Resources/stubs/PhpToken.php"
         ));
         assert!(is_call(b"url.auth.slice(index+1)"));
         assert!(!is_call(b"(Vq7mLx8)2kT"));
-        assert!(!ok("'password' => @user.identity", "@user.identity"));
-        assert!(!ok(
+        assert!(!ok_at("'password' => @user.identity", "@user.identity"));
+        assert!(!ok_at(
             "ICMPV6_FILTER_PASS = C.ICMPV6_FILTER_PASS",
             "C.ICMPV6_FILTER_PASS"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "{ token: 'punctuation.definition.string.end.actionscript.2',",
             "punctuation.definition.string.end.actionscript.2"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "token : \"support.function.C99.c\",",
             "support.function.C99.c"
         ));
-        assert!(!ok(
+        assert!(!ok_at(
             "secret = '99ae8af...snip...ec0f262ac'",
             "99ae8af...snip...ec0f262ac"
         ));
         // Quoted, `@` and `!` are part of a password.
-        assert!(ok("password = \"@Vq7mLx8!2kT\"", "@Vq7mLx8!2kT"));
+        assert!(ok_at("password = \"@Vq7mLx8!2kT\"", "@Vq7mLx8!2kT"));
     }
 
     #[test]
