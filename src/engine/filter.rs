@@ -300,27 +300,47 @@ pub fn confidence(
         || jwt_signed_with_example_key(secret)
         || jwt_with_example_claims(secret)
         || (rule.free_form
-            && (at_example_host(after)
-                || is_leet_stand_in(secret)
-                || one_of(secret, STAND_IN_PASSWORDS)
-                || names_password_word(secret)
-                || is_email(secret)
-                || is_sentence(secret)
-                || sample_login(before, secret)
-                || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
-                || typed_pattern(secret)
-                || short_base64_text(secret)
-                    .is_some_and(|t| names_password_word(&t) || looks_like_example(&t))
-                || introduces_example(lines_above(preceding, preceding.len()))
-                || introduces_example_inline(before)
-                || repeats_login(preceding, before, after, secret)
-                || names_example_host(&before[before.len().saturating_sub(256)..])
-                || names_example_host(rest_of_line(after))))
+            && (free_form_looks_made_up(secret, preceding, before, after)
+                || (secret.contains(&b'%') && {
+                    let decoded: Vec<u8> = percent_encoding::percent_decode(secret).collect();
+                    free_form_looks_made_up(&decoded, preceding, before, after)
+                })))
     {
         Confidence::Low
     } else {
         rule.confidence
     }
+}
+
+/// The checks of [`confidence`] for a free-form value (a password, a URI's secret):
+/// true when it reads as a documentation's or a test's stand-in rather than a
+/// credential. A percent-encoded value is checked again as it decodes
+/// (`correct%20horse%20battery%20staple`, `pass%20word`).
+fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after: &[u8]) -> bool {
+    // Three bytes or fewer (`redis://:C3%B0@…`, a Basic header's `id:s?1`) is a
+    // parser's test input, not a password anyone relies on.
+    secret.len() < 4
+        || at_example_host(after)
+        || is_leet_stand_in(secret)
+        || one_of(secret, STAND_IN_PASSWORDS)
+        || names_password_word(secret)
+        || is_email(secret)
+        || is_sentence(secret)
+        || sample_login(before, secret)
+        || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
+        || typed_pattern(secret)
+        || short_base64_text(secret).is_some_and(|t| {
+            names_password_word(&t)
+                || looks_like_example(&t)
+                || t.iter()
+                    .position(|&b| b == b':')
+                    .is_some_and(|colon| t.len() - colon - 1 < 4)
+        })
+        || introduces_example(lines_above(preceding, preceding.len()))
+        || introduces_example_inline(before)
+        || repeats_login(preceding, before, after, secret)
+        || names_example_host(&before[before.len().saturating_sub(256)..])
+        || names_example_host(rest_of_line(after))
 }
 
 /// How many lines above a secret [`confidence`] reads for an example's introduction,
@@ -778,6 +798,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "gezdgnbvgy3tqojq",
     // The signature of the example SAS token in AWS DataSync's documentation.
     "abbkdwqvyuvctph9ebp",
+    // The access token of GitHub's OAuth web-flow documentation.
+    "16c7e42f292c6912e7710c838347ae178b4a",
     "placeholder",
     "changeme",
     "change_me",
@@ -1057,6 +1079,26 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if constant || camel || starts_with_ignore_case(v, b"www.") {
         return false;
     }
+    // A made-up name (`"value":"my_value"`), or a constant's name behind a token's
+    // prefix (`tok_ID_FROM_CHECKOUT`): a random token has lowercase letters in its body.
+    let my_name = (v.starts_with(b"my_") || v.starts_with(b"my-"))
+        && v.len() > 3
+        && v[3..]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
+    let prefixed_constant = v.iter().position(|&b| b == b'_').is_some_and(|u| {
+        let body = &v[u + 1..];
+        (1..=5).contains(&u)
+            && v[..u].iter().all(u8::is_ascii_lowercase)
+            && body.first().is_some_and(u8::is_ascii_uppercase)
+            && body.contains(&b'_')
+            && body
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+    });
+    if my_name || prefixed_constant {
+        return false;
+    }
     // An HTTP header's name (`"X-Oss-Security-Token"`) or a file's path
     // (`'/Resources/stubs/PhpToken.php'`).
     if (starts_with_ignore_case(v, b"x-")
@@ -1270,7 +1312,10 @@ const STAND_IN_WORDS: &[&str] = &[
     "qwerty",
     "opensesame",
     "open_sesame",
-    "hunter2",
+    // `hunter2` and its kin (`hunter42`), after the bash.org joke.
+    "hunter",
+    // xkcd 936's example passphrase, "correct horse battery staple".
+    "horsebatterystaple",
     "trustno1",
     "iloveyou",
     "credential",
@@ -1286,9 +1331,13 @@ const STAND_IN_WORDS: &[&str] = &[
 fn names_password_word(v: &[u8]) -> bool {
     v.len() <= 32 && {
         let plain = unleet(v);
+        // And without separators (`open sesame`, `pass word`).
+        let mut buf = [0u8; 256];
+        let alnum = lower_alnum(v, &mut buf);
         PASSWORD_WORDS.iter().chain(STAND_IN_WORDS).any(|w| {
             contains_ignore_ascii_case(v, w.as_bytes())
                 || contains_ignore_ascii_case(&plain, w.as_bytes())
+                || contains_ignore_ascii_case(alnum, w.as_bytes())
         })
     }
 }
@@ -1590,6 +1639,22 @@ mod tests {
             "authentication/encrypted-password"
         ));
         assert!(ok_at("password = \"kT9v-Q2mLx8\"", "kT9v-Q2mLx8"));
+        assert!(!ok_at(
+            r#"{"name":"my_secret","value":"my_value"}"#,
+            "my_value"
+        ));
+        assert!(!ok_at(
+            "let token = \"tok_ID_FROM_CHECKOUT\".parse()",
+            "tok_ID_FROM_CHECKOUT"
+        ));
+        assert!(ok_at(
+            "token = \"tok_1N3T00LkdIwHu7ixt44h1F8k\"",
+            "tok_1N3T00LkdIwHu7ixt44h1F8k"
+        ));
+        assert!(ok_at(
+            "token = \"tok_Q7MD4J9L2X0B6R\"",
+            "tok_Q7MD4J9L2X0B6R"
+        ));
         // Class names in Pascal case, digits and all, for rules that need context.
         assert!(is_pascal_name(b"Mistral3ForConditionalGeneration"));
         assert!(is_pascal_name(b"AliyunRequestSignerAlgorithmV1"));
@@ -1971,6 +2036,33 @@ mod tests {
         // "not my real password", in base64.
         let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"", b"");
         assert_eq!(low, crate::rules::Confidence::Low);
+    }
+
+    #[test]
+    fn free_form_stand_ins_are_judged_as_they_decode() {
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let rule = |id: &str| rules.rules().iter().find(|r| r.id == id).unwrap();
+        let (uri, basic) = (rule("uri.mysql"), rule("credentials.http-basic-header"));
+        let low = crate::rules::Confidence::Low;
+        // Percent-encoded stand-ins: xkcd's passphrase, `pass word`.
+        for v in ["correct%20horse%20battery%20staple", "pass%20word", "C3%B0"] {
+            assert_eq!(confidence(uri, v.as_bytes(), b"", b"", b""), low, "{v}");
+        }
+        assert_eq!(confidence(uri, b"hunter42", b"", b"", b""), low);
+        assert_ne!(confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b""), low);
+        // A Basic header of `id>:s?1`: a three-byte password.
+        assert_eq!(confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b""), low);
+        // `deploy:Hq7tRw2pXz9v` is a credential.
+        assert_ne!(
+            confidence(basic, b"ZGVwbG95OkhxN3RSdzJwWHo5dg==", b"", b"", b""),
+            low
+        );
+        // RFC 7617's `Aladdin:open sesame`, and GitHub's documented OAuth token.
+        assert_eq!(
+            confidence(basic, b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", b"", b"", b""),
+            low
+        );
+        assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
     }
 
     #[test]
