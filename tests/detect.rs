@@ -467,6 +467,18 @@ fn binary_key_stores_and_keys_are_reported_by_header_and_certificate_stores_are_
     for (name, _) in KEY_FILES {
         write(d.path(), &format!("keys/{name}"), key_file(name));
     }
+    // A key's framing without the key, as crypto libraries ship templates to fill in
+    // (the PKCS#8 Ed25519 and P-256 keys cut short): not keys.
+    write(
+        d.path(),
+        "templates/ed.der",
+        key_file("ed.der")[..16].to_vec(),
+    );
+    write(
+        d.path(),
+        "templates/ec.der",
+        key_file("ec-p8.der")[..40].to_vec(),
+    );
     let (code, v, err) = json_report(d.path(), &["scan", "."]);
     assert_eq!(code, 1, "{err}");
     let mut got: Vec<(String, String)> = findings(&v)
@@ -490,7 +502,7 @@ fn binary_key_stores_and_keys_are_reported_by_header_and_certificate_stores_are_
     want.sort();
     assert_eq!(got, want);
     // Every file is binary: counted as such, and found by its header.
-    assert_eq!(v["summary"]["binary"], KEY_FILES.len());
+    assert_eq!(v["summary"]["binary"], KEY_FILES.len() + 2);
     let f = &findings(&v)[0];
     let digest = f["secret"].as_str().unwrap();
     assert!(

@@ -737,6 +737,9 @@ fn is_uuid(v: &[u8]) -> bool {
 /// the test-mode segment of a provider's format, not an example word: test-mode keys
 /// are live credentials of a test account.
 pub fn looks_like_example(secret: &[u8]) -> bool {
+    if secret.len() > LONG_VALUE {
+        return long_value_names_example(secret);
+    }
     let test_mode_segment = |i: usize| {
         secret[i..].starts_with(b"test")
             && (i == 0 || matches!(secret[i - 1], b'_' | b'-'))
@@ -748,6 +751,37 @@ pub fn looks_like_example(secret: &[u8]) -> bool {
             .enumerate()
             .any(|(i, w)| w.eq_ignore_ascii_case(m.as_bytes()) && !test_mode_segment(i))
     })
+}
+
+/// Beyond this many bytes a value is a key block (PEM, PGP) or a long token, whose
+/// random text spells a four-letter marker by chance: `FaKe` turns up in about one
+/// 2048-bit PEM key in a hundred.
+const LONG_VALUE: usize = 256;
+
+/// [`looks_like_example`] for a value longer than [`LONG_VALUE`]: a marker counts
+/// only when written as a word is (`example`, `EXAMPLE`, `Example`), set off from the
+/// text on one side at least, and not in a header line (`Comment: <alice@example.org>`
+/// names a test key's owner; the key is still a key).
+fn long_value_names_example(secret: &[u8]) -> bool {
+    secret
+        .split(|&b| b == b'\n')
+        .filter(|line| memchr::memmem::find(line, b": ").is_none())
+        .any(|line| {
+            EXAMPLE_MARKERS.iter().any(|m| {
+                line.windows(m.len()).enumerate().any(|(i, w)| {
+                    let cased = w == m.as_bytes()
+                        || w.eq_ignore_ascii_case(m.as_bytes())
+                            && (w.iter().all(u8::is_ascii_uppercase)
+                                || w[1..].iter().all(u8::is_ascii_lowercase));
+                    let set_off = i == 0
+                        || !line[i - 1].is_ascii_alphanumeric()
+                        || line
+                            .get(i + m.len())
+                            .is_none_or(|b| !b.is_ascii_alphanumeric());
+                    cased && set_off
+                })
+            })
+        })
 }
 
 /// Substrings that mark a value as a placeholder, a documented example or a template,
@@ -798,6 +832,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "gezdgnbvgy3tqojq",
     // The signature of the example SAS token in AWS DataSync's documentation.
     "abbkdwqvyuvctph9ebp",
+    // RFC 9500's 1024-bit RSA test key, published for tests to share.
+    "cw0ynsqi9t1vfvrsioejz9feikz1sgg",
     // The access token of GitHub's OAuth web-flow documentation.
     "16c7e42f292c6912e7710c838347ae178b4a",
     "placeholder",
@@ -861,6 +897,17 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
             .build(PLACEHOLDER_MARKERS)
             .expect("placeholder markers build")
     });
+    if secret.len() > LONG_VALUE {
+        // In a key block's random text `xXxX` turns up by chance; filler is a run.
+        return MARKERS.find_overlapping_iter(secret).any(|m| {
+            PLACEHOLDER_MARKERS[m.pattern().as_usize()] != "xxxx"
+                || secret[m.start()..]
+                    .iter()
+                    .take_while(|&&b| b == secret[m.start()])
+                    .count()
+                    >= 8
+        });
+    }
     MARKERS.is_match(secret)
 }
 
@@ -2063,6 +2110,33 @@ mod tests {
             low
         );
         assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
+        assert!(is_placeholder(
+            b"-----BEGIN RSA PRIVATE KEY-----\nMIICXQIBAAKBgQCw0YNSqI9T1VFvRsIOejZ9feiKz1SgGfbe9Xq5tEzt2yJCsbyg"
+        ));
+    }
+
+    #[test]
+    fn marker_words_in_a_key_blocks_random_text_are_chance() {
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC8qLm2Zt7Rb3xK\n".repeat(5);
+        let pem = |extra: &str| {
+            format!("-----BEGIN PRIVATE KEY-----\n{body}{extra}\n-----END PRIVATE KEY-----")
+        };
+        // Mixed case inside base64, or a header naming the test key's owner: a key.
+        let chance = pem("Qm9FaKe7ZxXxXq2LwTeStR8yvDem0PqXxxXk3SaMpLe");
+        assert!(!looks_like_example(chance.as_bytes()));
+        assert!(!is_placeholder(chance.as_bytes()));
+        let armored = format!(
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\nComment: <alice@example.org>\n\n{body}\n-----END PGP PRIVATE KEY BLOCK-----"
+        );
+        assert!(!looks_like_example(armored.as_bytes()));
+        // Written as words: an example.
+        assert!(looks_like_example(pem("EXAMPLE").as_bytes()));
+        assert!(looks_like_example(pem("Qm9+fake+Zx").as_bytes()));
+        assert!(is_placeholder(
+            pem("XXXXXXXXXXXXXXXXXXXXXXXXXXXX").as_bytes()
+        ));
+        // Short tokens keep the plain substring test.
+        assert!(looks_like_example(b"sk-proj-TESTkey9Zq"));
     }
 
     #[test]

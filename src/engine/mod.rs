@@ -306,7 +306,7 @@ impl Engine {
             });
             let head = &data[..data.len().min(rule.window)];
             let input = Input::new(head).anchored(regex_automata::Anchored::Yes);
-            if compiled.regex.search_with(&mut rs.cache, &input).is_some() {
+            if compiled.regex.search_with(&mut rs.cache, &input).is_some() && der_fits(data) {
                 out.push(Match {
                     rule: ri as usize,
                     start: 0,
@@ -748,6 +748,36 @@ impl Engine {
             r
         });
     }
+}
+
+/// False when `data` opens a DER SEQUENCE whose declared length runs past its end: a
+/// key's framing without the key (the `*_pkcs8_template.der` files a crypto library
+/// fills in at run time) or a truncated copy, not a key. True for any other header,
+/// and for BER's indefinite length. A streamed input's first chunk is megabytes,
+/// far longer than any key.
+fn der_fits(data: &[u8]) -> bool {
+    if data.first() != Some(&0x30) {
+        return true;
+    }
+    let Some(&first) = data.get(1) else {
+        return false;
+    };
+    let (len, header) = match first {
+        0x00..=0x7f => (usize::from(first), 2),
+        0x81..=0x84 => {
+            let n = usize::from(first & 0x7f);
+            let Some(bytes) = data.get(2..2 + n) else {
+                return false;
+            };
+            (
+                bytes.iter().fold(0usize, |l, &b| (l << 8) | usize::from(b)),
+                2 + n,
+            )
+        }
+        _ => return true,
+    };
+    len.checked_add(header)
+        .is_some_and(|total| total <= data.len())
 }
 
 #[cfg(test)]

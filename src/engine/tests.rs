@@ -272,3 +272,33 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn der_key_framing_without_its_key_is_not_a_key_file() {
+    // PKCS#8 Ed25519: the whole 48-byte key, and its first 16 bytes alone (a
+    // template: the SEQUENCE declares 46 bytes that are not there).
+    let mut key = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    assert!(!der_fits(&key));
+    key.extend((0u8..32).map(|i| i.wrapping_mul(37) ^ 0x5a));
+    assert!(der_fits(&key));
+    // Long-form lengths: 0x82 0x04 0xbd declares 1,213 bytes after a 4-byte header.
+    let mut rsa = vec![0x30, 0x82, 0x04, 0xbd];
+    rsa.resize(1216, 0);
+    assert!(!der_fits(&rsa));
+    rsa.push(0);
+    assert!(der_fits(&rsa));
+    assert!(!der_fits(&[0x30, 0x82, 0x04]), "length cut off");
+    // Other headers, and BER's indefinite length, are not judged.
+    assert!(der_fits(&[0xfe, 0xed, 0xfe, 0xed]));
+    assert!(der_fits(&[0x30, 0x80, 0x02]));
+    let e = Engine::new(RuleSet::builtin().unwrap()).unwrap();
+    let mut s = e.new_scratch();
+    let (mut whole, mut template) = (Vec::new(), Vec::new());
+    e.find_header(&key, &mut s, &mut whole);
+    e.find_header(&key[..16], &mut s, &mut template);
+    assert_eq!(whole.len(), 1);
+    assert!(template.is_empty());
+}

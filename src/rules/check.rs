@@ -114,11 +114,18 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
     let engine = Engine::new(single).expect("one rule's keywords always build");
     let mut scratch = engine.new_scratch();
     let mut found = Vec::new();
-    let mut finds = |ex: &str| {
+    let mut finds = |ex: &str, positive: bool| {
         found.clear();
         // Validation rejects file-header examples that are not hex.
-        let bytes = rule.example_bytes(ex).unwrap_or_default();
+        let mut bytes = rule.example_bytes(ex).unwrap_or_default();
         if rule.anchor == Anchor::FileHeader {
+            // A positive example is the head of a key file, read as the first bytes of
+            // a 4 KiB file (a declared DER length must fit in the file); a negative
+            // example is a whole file (a key's framing alone is no key).
+            if positive {
+                let len = bytes.len().max(4096);
+                bytes.to_mut().resize(len, 0);
+            }
             engine.find_header(&bytes, &mut scratch, &mut found);
         } else {
             engine.find(&bytes, &mut scratch, &mut found);
@@ -126,12 +133,12 @@ pub fn check_rule(rule: &std::sync::Arc<Rule>) -> Vec<ExampleFailure> {
         !found.is_empty()
     };
     for (i, ex) in rule.examples.iter().enumerate() {
-        if !finds(ex) {
+        if !finds(ex, true) {
             failures.push(fail(FailureKind::Missed, i, ex));
         }
     }
     for (i, ex) in rule.negative_examples.iter().enumerate() {
-        if finds(ex) {
+        if finds(ex, false) {
             failures.push(fail(FailureKind::Matched, i, ex));
         }
     }
