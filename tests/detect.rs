@@ -469,16 +469,8 @@ fn binary_key_stores_and_keys_are_reported_by_header_and_certificate_stores_are_
     }
     // A key's framing without the key, as crypto libraries ship templates to fill in
     // (the PKCS#8 Ed25519 and P-256 keys cut short): not keys.
-    write(
-        d.path(),
-        "templates/ed.der",
-        key_file("ed.der")[..16].to_vec(),
-    );
-    write(
-        d.path(),
-        "templates/ec.der",
-        key_file("ec-p8.der")[..40].to_vec(),
-    );
+    write(d.path(), "templates/ed.der", &key_file("ed.der")[..16]);
+    write(d.path(), "templates/ec.der", &key_file("ec-p8.der")[..40]);
     let (code, v, err) = json_report(d.path(), &["scan", "."]);
     assert_eq!(code, 1, "{err}");
     let mut got: Vec<(String, String)> = findings(&v)
