@@ -592,6 +592,18 @@ const MADE_UP_DIRS: &[&str] = &[
     "l10n",
 ];
 
+/// A directory of examples under a longer name: `examples_old`, `example-app`,
+/// `samples.v2`.
+fn is_example_dir(d: &str) -> bool {
+    let lower = d.to_ascii_lowercase();
+    ["example", "sample"].iter().any(|w| {
+        lower.strip_prefix(w).is_some_and(|rest| {
+            let rest = rest.strip_prefix('s').unwrap_or(rest);
+            rest.starts_with(['_', '-', '.'])
+        })
+    })
+}
+
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `db_test.go`,
 /// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
@@ -603,7 +615,7 @@ pub fn is_made_up_path(path: &str) -> bool {
     let Some(name) = parts.next_back() else {
         return false;
     };
-    if parts.any(|d| MADE_UP_DIRS.iter().any(|t| d.eq_ignore_ascii_case(t))) {
+    if parts.any(|d| MADE_UP_DIRS.iter().any(|t| d.eq_ignore_ascii_case(t)) || is_example_dir(d)) {
         return true;
     }
     let stem = name.split('.').next().unwrap_or(name);
@@ -654,6 +666,9 @@ mod tests {
             "superset/translations/es/LC_MESSAGES/messages.po",
             "go-http-auth/test.htpasswd",
             "gin-jwt/_example/basic/server.go",
+            "netmiko/examples_old/case15/.netmiko.yml",
+            "docs/example-app/settings.py",
+            "Samples.v2/Program.cs",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -666,6 +681,8 @@ mod tests {
             "config/.env.example",
             "config.json.sample",
             "parameters.yml.dist",
+            "exampleservice/config.py",
+            "sampler/settings.py",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }

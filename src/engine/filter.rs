@@ -1359,6 +1359,9 @@ const STAND_IN_WORDS: &[&str] = &[
     "qwerty",
     "opensesame",
     "open_sesame",
+    // Oracle's sample schema password (`scott`/`tiger`), in SQLAlchemy's and
+    // Oracle's documentation with suffixes (`tiger^5HHH`).
+    "tiger",
     // `hunter2` and its kin (`hunter42`), after the bash.org joke.
     "hunter",
     // xkcd 936's example passphrase, "correct horse battery staple".
@@ -2096,6 +2099,7 @@ mod tests {
             assert_eq!(confidence(uri, v.as_bytes(), b"", b"", b""), low, "{v}");
         }
         assert_eq!(confidence(uri, b"hunter42", b"", b"", b""), low);
+        assert_eq!(confidence(uri, b"tiger^5HHH", b"", b"", b""), low);
         assert_ne!(confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b""), low);
         // A Basic header of `id>:s?1`: a three-byte password.
         assert_eq!(confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b""), low);
