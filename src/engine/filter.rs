@@ -72,7 +72,10 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     }
     if in_badge_url(data, start)
         || (rule.free_form
-            && (is_call(secret) || is_prompt_fragment(secret) || is_word_in_any_script(secret)))
+            && (is_call(secret)
+                || is_prompt_fragment(secret)
+                || is_word_in_any_script(secret)
+                || names_a_password_constant(secret)))
     {
         return None;
     }
@@ -85,6 +88,25 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     Some(e)
+}
+
+/// True for a constant's name in capitals that says it stands for a password
+/// (`AODH_DBPASS`, `RABBIT_PASS`, `DB_PASSWORD`, `API_TOKEN`): the placeholder the
+/// OpenStack installation guides and many others write into connection URIs and
+/// configuration, for the reader to replace.
+fn names_a_password_constant(v: &[u8]) -> bool {
+    v.len() >= 4
+        && v.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        && v.first().is_some_and(u8::is_ascii_uppercase)
+        && ["PASS", "PWD", "SECRET", "TOKEN", "KEY"].iter().any(|w| {
+            // At a word's edge (`DBPASS`, `PASS_1`): inside a run of capitals, as
+            // in a base32 secret, the letters fall so by chance.
+            memchr::memmem::find_iter(v, w.as_bytes()).any(|i| {
+                let end = i + w.len();
+                i == 0 || v[i - 1] == b'_' || end == v.len() || v[end] == b'_'
+            })
+        })
 }
 
 /// The name a value is assigned to: the identifier before the separator (`:`, `=`,
@@ -454,12 +476,17 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
     };
     // Letters, and the combining signs of the scripts from Greek to Myanmar (U+0300 to
     // U+1FFF: Devanagari's virama and vowel signs, Thai's tone marks).
+    // And the punctuation of Chinese and Japanese text (U+3000 to U+303F, and the
+    // full-width forms: `輸入密碼（選擇性）`, "enter password (optional)").
     !text.is_ascii()
         && text.chars().count() <= 40
+        && text.chars().any(char::is_alphabetic)
         && text.chars().all(|c| {
             c.is_alphabetic()
                 || matches!(c, ' ' | '\'' | '-' | '\u{200c}' | '\u{200d}')
                 || ('\u{0300}'..='\u{1fff}').contains(&c)
+                || ('\u{3000}'..='\u{303f}').contains(&c)
+                || ('\u{ff00}'..='\u{ffef}').contains(&c)
         })
 }
 
@@ -814,9 +841,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     // The access and secret key of MinIO's public playground, play.min.io.
     "q3am3uq867spqqa43p2f",
     "zuf+tfteslswru7bj86wekitnifilbzam1kyy3tg",
-    // The secret keys of Flask's documentation (its configuration chapter's, and the
+    // The secret keys of Flask's documentation (its configuration chapter's two, and the
     // quickstart's older `_5#y2L"F4Q8z\n\xec]/`), copied into many tutorial apps.
     "192b9bdd22ab9ed4d12e236c78afcb9a",
+    "5f352379324c22463451387a0aec5d2f",
     "_5#y2l\"f4q8z",
     // The key of the Fernet specification's test vectors, and its tokens' timestamp
     // (1985-10-26T01:20:00Z), carried by every Fernet library's tests.
@@ -883,6 +911,10 @@ const SEQUENCE_MARKERS: &[&str] = &["abcdefgh", "12345678", "%(", "$("];
 /// `EXAMPLE` (the AWS documentation's convention for example key ids).
 pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.len() >= 2 && secret[0] == b'<' && secret[secret.len() - 1] == b'>' {
+        return true;
+    }
+    // The same, HTML-escaped in a rendered page (`&lt;token&gt;`).
+    if starts_with_ignore_case(secret, b"&lt;") && ends_with_ignore_case(secret, b"&gt;") {
         return true;
     }
     if secret.ends_with(b"EXAMPLE") {
@@ -1088,13 +1120,20 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     // Names joined by slashes (`"auth/invalid-api-key"`, an error code;
-    // `authentication/encrypted-password`, a path in a document).
+    // `authentication/encrypted-password`, a path in a document), or three or more
+    // names in camel case or capitals (`generalParameters/advancedParams/SMTP`, a
+    // settings tree's path).
     if v.contains(&b'/')
-        && v.split(|&b| b == b'/').all(|w| {
+        && (v.split(|&b| b == b'/').all(|w| {
             w.len() >= 2
                 && w.iter()
                     .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
-        })
+        }) || v.split(|&b| b == b'/').count() >= 3
+            && v.split(|&b| b == b'/').all(|w| {
+                w.len() >= 3
+                    && w.iter().all(u8::is_ascii_alphabetic)
+                    && identifier_words(w).is_some()
+            }))
     {
         return false;
     }
@@ -1364,6 +1403,9 @@ const STAND_IN_WORDS: &[&str] = &[
     "tiger",
     // `hunter2` and its kin (`hunter42`), after the bash.org joke.
     "hunter",
+    // "Secret" as the stand-ins spell it (`s00perS3kret`, `sekrit`).
+    "sekret",
+    "sekrit",
     // xkcd 936's example passphrase, "correct horse battery staple".
     "horsebatterystaple",
     "trustno1",
@@ -1445,6 +1487,8 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
             "foobarbaz",
             "pwd",
             "sikrit",
+            "hello",
+            "changeit",
         ],
     )
 }
@@ -1690,6 +1734,17 @@ mod tests {
         ));
         assert!(ok_at("password = \"kT9v-Q2mLx8\"", "kT9v-Q2mLx8"));
         assert!(!ok_at(
+            "\"password\": \"generalParameters/advancedParams/SMTP\"",
+            "generalParameters/advancedParams/SMTP"
+        ));
+        assert!(ok_at("secret = \"kTvQ/mLxRw/pXzHq\"", "kTvQ/mLxRw/pXzHq"));
+        assert!(names_a_password_constant(b"AODH_DBPASS"));
+        assert!(names_a_password_constant(b"DBPASS"));
+        assert!(!names_a_password_constant(b"XK7QW9ZR4M"));
+        assert!(!names_a_password_constant(b"Db_Pass_2024"));
+        assert!(!names_a_password_constant(b"JBSWY3DPKEYHPK3PXP"));
+        assert!(is_placeholder(b"&lt;token&gt;"));
+        assert!(!ok_at(
             r#"{"name":"my_secret","value":"my_value"}"#,
             "my_value"
         ));
@@ -1725,6 +1780,7 @@ mod tests {
         assert!(is_word_in_any_script("पासवर्ड".as_bytes()));
         assert!(is_word_in_any_script("கடவுச்சொல்".as_bytes()));
         assert!(is_word_in_any_script("รหัสผ่าน".as_bytes()));
+        assert!(is_word_in_any_script("輸入密碼（選擇性）".as_bytes()));
         assert!(!is_word_in_any_script(b"Lsenord"));
         assert!(!is_word_in_any_script("gh7ö2Lk9".as_bytes()));
         let line = "check(viewer.login(username=\"editor\", password=\"editor\"))";
@@ -2100,6 +2156,8 @@ mod tests {
         }
         assert_eq!(confidence(uri, b"hunter42", b"", b"", b""), low);
         assert_eq!(confidence(uri, b"tiger^5HHH", b"", b"", b""), low);
+        assert_eq!(confidence(uri, b"s00perS3kret", b"", b"", b""), low);
+        assert_eq!(confidence(uri, b"hello123", b"", b"", b""), low);
         assert_ne!(confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b""), low);
         // A Basic header of `id>:s?1`: a three-byte password.
         assert_eq!(confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b""), low);
