@@ -314,6 +314,7 @@ pub fn confidence(
         || (rule.generic
             && (is_uuid(secret)
                 || is_two_word_name(secret)
+                || typed_on_few_keys(secret)
                 || EXAMPLE_MARKERS
                     .iter()
                     .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
@@ -363,6 +364,19 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || repeats_login(preceding, before, after, secret)
         || names_example_host(&before[before.len().saturating_sub(256)..])
         || names_example_host(rest_of_line(after))
+}
+
+/// True for a token-shaped value (40 characters or more of letters in both cases and
+/// digits) typed on a few keys (`TtnuieannGt2rGuie2t8Tt7urarg5nauedRndrur`, a
+/// Dvorak home row): under 3.9 bits per byte, where 40 random characters of that
+/// alphabet carry 4.1 or more (the least of 100,000 drawn).
+fn typed_on_few_keys(v: &[u8]) -> bool {
+    v.len() >= 40
+        && v.iter().all(u8::is_ascii_alphanumeric)
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+        && v.iter().any(u8::is_ascii_digit)
+        && entropy(v) < 3.9
 }
 
 /// How many lines above a secret [`confidence`] reads for an example's introduction,
@@ -2199,6 +2213,21 @@ mod tests {
         ));
         // Short tokens keep the plain substring test.
         assert!(looks_like_example(b"sk-proj-TESTkey9Zq"));
+    }
+
+    #[test]
+    fn tokens_typed_on_a_few_keys_are_told_from_generated_ones() {
+        assert!(typed_on_few_keys(
+            b"TtnuieannGt2rGuie2t8Tt7urarg5nauedRndrur"
+        ));
+        assert!(typed_on_few_keys(
+            b"DfnGs8Td4rT8r4srxAg6Td4rT8r4srxAg6GtkTir"
+        ));
+        assert!(!typed_on_few_keys(
+            b"Hq7tRw2pXz9vLm4Kc8Ns3Bd6Fg1Jy5Tu0Wa2Qe7Z"
+        ));
+        // Too short to judge: 32 random characters can fall under 3.9 bits.
+        assert!(!typed_on_few_keys(b"TtnuieannGt2rGuie2t8Tt7urarg5nau"));
     }
 
     #[test]
