@@ -595,12 +595,14 @@ const MADE_UP_DIRS: &[&str] = &[
 /// A directory of examples under a longer name: `examples_old`, `example-app`,
 /// `samples.v2`.
 fn is_example_dir(d: &str) -> bool {
-    let lower = d.to_ascii_lowercase();
+    let d = d.as_bytes();
     ["example", "sample"].iter().any(|w| {
-        lower.strip_prefix(w).is_some_and(|rest| {
-            let rest = rest.strip_prefix('s').unwrap_or(rest);
-            rest.starts_with(['_', '-', '.'])
-        })
+        crate::engine::filter::starts_with_ignore_case(d, w.as_bytes()) && {
+            let rest = &d[w.len()..];
+            let rest = rest.strip_prefix(b"s").unwrap_or(rest);
+            rest.first()
+                .is_some_and(|b| matches!(b, b'_' | b'-' | b'.'))
+        }
     })
 }
 

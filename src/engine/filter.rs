@@ -253,7 +253,7 @@ fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
             .is_some_and(|p| starts_with_ignore_case(p, b"aws4_request"))
 }
 
-fn starts_with_ignore_case(s: &[u8], start: &[u8]) -> bool {
+pub(crate) fn starts_with_ignore_case(s: &[u8], start: &[u8]) -> bool {
     s.len() >= start.len() && s[..start.len()].eq_ignore_ascii_case(start)
 }
 
@@ -810,10 +810,9 @@ fn long_value_names_example(secret: &[u8]) -> bool {
         .any(|line| {
             EXAMPLE_MARKERS.iter().any(|m| {
                 line.windows(m.len()).enumerate().any(|(i, w)| {
-                    let cased = w == m.as_bytes()
-                        || w.eq_ignore_ascii_case(m.as_bytes())
-                            && (w.iter().all(u8::is_ascii_uppercase)
-                                || w[1..].iter().all(u8::is_ascii_lowercase));
+                    let cased = w.eq_ignore_ascii_case(m.as_bytes())
+                        && (w.iter().all(u8::is_ascii_uppercase)
+                            || w[1..].iter().all(u8::is_ascii_lowercase));
                     let set_off = i == 0
                         || !line[i - 1].is_ascii_alphanumeric()
                         || line
