@@ -58,9 +58,16 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     // fragment), or, for a rule that needs context, a type's or a camel-case name
     // (`AlibabaCloudNoCredentialsError`, `sharePagerDutyAction`): names, not keys. (Identifier rules, of low
     // confidence, report names such as bucket names on purpose.)
+    // (A class generated a second time carries a number: `FastlyAccountCreateRequestData_1`.)
+    let name = match memchr::memrchr(b'_', secret) {
+        Some(u) if u + 1 < secret.len() && secret[u + 1..].iter().all(u8::is_ascii_digit) => {
+            &secret[..u]
+        }
+        _ => secret,
+    };
     if rule.confidence > Confidence::Low && is_slug(secret)
         || rule.confidence == Confidence::Medium
-            && (is_type_name(secret) || is_pascal_name(secret) || is_camel_name(secret, 3))
+            && (is_type_name(name) || is_pascal_name(name) || is_camel_name(name, 3))
     {
         return None;
     }
@@ -355,6 +362,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || short_base64_text(secret).is_some_and(|t| {
             names_password_word(&t)
                 || looks_like_example(&t)
+                || ascending_run(&t, 8)
                 || t.iter()
                     .position(|&b| b == b':')
                     .is_some_and(|colon| t.len() - colon - 1 < 4)
@@ -875,6 +883,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "abbkdwqvyuvctph9ebp",
     // RFC 9500's 1024-bit RSA test key, published for tests to share.
     "cw0ynsqi9t1vfvrsioejz9feikz1sgg",
+    // What GitHub documents as the password beside a token in a clone URL.
+    "x-oauth-basic",
     // The access token of GitHub's OAuth web-flow documentation.
     "16c7e42f292c6912e7710c838347ae178b4a",
     "placeholder",
@@ -1195,7 +1205,13 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
                 .iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
     });
-    if my_name || prefixed_constant {
+    // A name with a credential word among three or more pieces
+    // (`awsui_in-inline-token_xjuzf_85n7e_530`, a generated CSS class): what a value
+    // is called, not the value.
+    let names_a_credential = v.split(|b| matches!(b, b'-' | b'_')).count() >= 3
+        && v.split(|b| matches!(b, b'-' | b'_'))
+            .any(|p| one_of(p, &["token", "secret", "password", "apikey"]));
+    if my_name || prefixed_constant || names_a_credential {
         return false;
     }
     // An HTTP header's name (`"X-Oss-Security-Token"`) or a file's path
@@ -1758,6 +1774,10 @@ mod tests {
         assert!(!names_a_password_constant(b"JBSWY3DPKEYHPK3PXP"));
         assert!(is_placeholder(b"&lt;token&gt;"));
         assert!(!ok_at(
+            "className: \"awsui_in-inline-token_xjuzf_85n7e_530\"",
+            "awsui_in-inline-token_xjuzf_85n7e_530"
+        ));
+        assert!(!ok_at(
             r#"{"name":"my_secret","value":"my_value"}"#,
             "my_value"
         ));
@@ -2185,6 +2205,18 @@ mod tests {
             low
         );
         assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
+        assert!(is_placeholder(b"x-oauth-basic"));
+        // `lv1.1234567890abcdef:1234567890abcdef`, a README's Basic header.
+        assert_eq!(
+            confidence(
+                basic,
+                b"bHYxLjEyMzQ1Njc4OTBhYmNkZWY6MTIzNDU2Nzg5MGFiY2RlZg==",
+                b"",
+                b"",
+                b""
+            ),
+            low
+        );
         assert!(is_placeholder(
             b"-----BEGIN RSA PRIVATE KEY-----\nMIICXQIBAAKBgQCw0YNSqI9T1VFvRsIOejZ9feiKz1SgGfbe9Xq5tEzt2yJCsbyg"
         ));
