@@ -58,16 +58,11 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     // fragment), or, for a rule that needs context, a type's or a camel-case name
     // (`AlibabaCloudNoCredentialsError`, `sharePagerDutyAction`): names, not keys. (Identifier rules, of low
     // confidence, report names such as bucket names on purpose.)
-    // (A class generated a second time carries a number: `FastlyAccountCreateRequestData_1`.)
-    let name = match memchr::memrchr(b'_', secret) {
-        Some(u) if u + 1 < secret.len() && secret[u + 1..].iter().all(u8::is_ascii_digit) => {
-            &secret[..u]
-        }
-        _ => secret,
-    };
     if rule.confidence > Confidence::Low && is_slug(secret)
-        || rule.confidence == Confidence::Medium
-            && (is_type_name(name) || is_pascal_name(name) || is_camel_name(name, 3))
+        || rule.confidence == Confidence::Medium && {
+            let name = without_generation_number(secret);
+            is_type_name(name) || is_pascal_name(name) || is_camel_name(name, 3)
+        }
     {
         return None;
     }
@@ -114,6 +109,15 @@ fn names_a_password_constant(v: &[u8]) -> bool {
                 i == 0 || v[i - 1] == b'_' || end == v.len() || v[end] == b'_'
             })
         })
+}
+
+/// `v` without a trailing `_` and number: a class generated a second time carries one
+/// (`FastlyAccountCreateRequestData_1`).
+fn without_generation_number(v: &[u8]) -> &[u8] {
+    match memchr::memrchr(b'_', v) {
+        Some(u) if u + 1 < v.len() && v[u + 1..].iter().all(u8::is_ascii_digit) => &v[..u],
+        _ => v,
+    }
 }
 
 /// The name a value is assigned to: the identifier before the separator (`:`, `=`,
@@ -1146,19 +1150,23 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     // `authentication/encrypted-password`, a path in a document), or three or more
     // names in camel case or capitals (`generalParameters/advancedParams/SMTP`, a
     // settings tree's path).
-    if v.contains(&b'/')
-        && (v.split(|&b| b == b'/').all(|w| {
-            w.len() >= 2
+    if v.contains(&b'/') {
+        // One pass over the pieces for both readings.
+        let (mut pieces, mut lowercase_names, mut camel_names) = (0, true, true);
+        for w in v.split(|&b| b == b'/') {
+            pieces += 1;
+            lowercase_names = lowercase_names
+                && w.len() >= 2
                 && w.iter()
-                    .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'))
-        }) || v.split(|&b| b == b'/').count() >= 3
-            && v.split(|&b| b == b'/').all(|w| {
-                w.len() >= 3
-                    && w.iter().all(u8::is_ascii_alphabetic)
-                    && identifier_words(w).is_some()
-            }))
-    {
-        return false;
+                    .all(|b| b.is_ascii_lowercase() || matches!(b, b'-' | b'_'));
+            camel_names = camel_names
+                && w.len() >= 3
+                && w.iter().all(u8::is_ascii_alphabetic)
+                && identifier_words(w).is_some();
+        }
+        if lowercase_names || (pieces >= 3 && camel_names) {
+            return false;
+        }
     }
     // `+` concatenates (`"PWD="+cfg.Dir`); `...` elides (`user@password:host/...`).
     if v.iter().any(|b| b"([]{}".contains(b))
@@ -1208,9 +1216,14 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     // A name with a credential word among three or more pieces
     // (`awsui_in-inline-token_xjuzf_85n7e_530`, a generated CSS class): what a value
     // is called, not the value.
-    let names_a_credential = v.split(|b| matches!(b, b'-' | b'_')).count() >= 3
-        && v.split(|b| matches!(b, b'-' | b'_'))
-            .any(|p| one_of(p, &["token", "secret", "password", "apikey"]));
+    let names_a_credential = {
+        let (mut pieces, mut credential) = (0, false);
+        for p in v.split(|b| matches!(b, b'-' | b'_')) {
+            pieces += 1;
+            credential = credential || one_of(p, &["token", "secret", "password", "apikey"]);
+        }
+        pieces >= 3 && credential
+    };
     if my_name || prefixed_constant || names_a_credential {
         return false;
     }
