@@ -72,9 +72,16 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
         return None;
     }
+    // A UUID that is a record's id (`"id": "f718e9ba-…"` in a Splunk destination's
+    // JSON), or a request's idempotency token, near a provider's name.
+    if is_uuid(secret) && names_an_id(key_before(data, start)) {
+        return None;
+    }
     if in_badge_url(data, start)
         || (rule.free_form
             && (is_call(secret)
+                // A regular expression's class (`https://[^:]+:[^@]+@bitbucket.org`).
+                || memchr::memmem::find(secret, b"[^").is_some()
                 || is_prompt_fragment(secret)
                 || is_word_in_any_script(secret)
                 || names_a_password_constant(secret)))
@@ -170,6 +177,14 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
     "versiontoken",
 ];
 
+/// True for the name of an identifier (`id`, `uuid`, `"_id"`, `guid`) or of a token
+/// that is not a credential ([`is_non_secret_token_key`]).
+fn names_an_id(key: &[u8]) -> bool {
+    let name = key.trim_ascii_start();
+    let name = name.strip_prefix(b"_").unwrap_or(name);
+    one_of(name, &["id", "uuid", "guid"]) || is_non_secret_token_key(key)
+}
+
 fn is_non_secret_token_key(key: &[u8]) -> bool {
     // Compared from the end, skipping separators: nothing is allocated per candidate.
     let ends_with = |word: &str| {
@@ -244,6 +259,9 @@ fn holds_base64_der(secret: &[u8]) -> bool {
 fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
     if ends_with_ignore_case(before, b"x-amz-credential=")
         || ends_with_ignore_case(before, b"x-amz-security-token=")
+        // Signature version 2's query (`?AWSAccessKeyId=ASIA…&Signature=…`); the old
+        // EC2 tools' credential file writes `AWSAccessKeyId=` on a line of its own.
+        || (ends_with_ignore_case(before, b"awsaccesskeyid=") && after.starts_with(b"&"))
     {
         return true;
     }
@@ -262,6 +280,93 @@ fn in_signed_request(before: &[u8], after: &[u8]) -> bool {
         && parts
             .next()
             .is_some_and(|p| starts_with_ignore_case(p, b"aws4_request"))
+}
+
+/// True when the text before a session token on its line names a field of a signed
+/// S3 POST form or its policy (`X-Amz-Signature`, `x-amz-credential`,
+/// `x-amz-algorithm`, `x-amz-date`, a policy's `["eq","$x-amz-…`): the token was
+/// handed to a browser with the form, signed for one upload, and is of no use
+/// without the secret key that signed it.
+fn in_signed_form(before: &[u8]) -> bool {
+    [
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-algorithm",
+        "x-amz-date",
+        "\"$x-amz-",
+    ]
+    .iter()
+    .any(|f| contains_ignore_ascii_case(before, f.as_bytes()))
+}
+
+/// True when the text right before a value on its line sets it off as an example
+/// (`e.g.: pa3Wbh…`, `Example: sk_live_…`, an OpenAPI schema's `example: …`).
+fn set_off_as_example(before: &[u8]) -> bool {
+    let end = before.len()
+        - before
+            .iter()
+            .rev()
+            .take_while(|b| b" \t:=\"'`(,".contains(b))
+            .count();
+    let head = &before[..end];
+    ["e.g.", "e.g", "example", "for instance"].iter().any(|w| {
+        ends_with_ignore_case(head, w.as_bytes())
+            && (head.len() == w.len() || {
+                let b = head[head.len() - w.len() - 1];
+                !(b.is_ascii_alphanumeric() || b == b'_')
+            })
+    })
+}
+
+/// True for a JWT whose `exp` claim has passed: an expired token no longer
+/// authenticates (documentation's tokens from years ago, recorded test sessions).
+fn jwt_expired(token: &[u8]) -> bool {
+    let Some(payload) = jwt_part(token, 1) else {
+        return false;
+    };
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&payload) else {
+        return false;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    claims
+        .get("exp")
+        .and_then(serde_json::Value::as_f64)
+        .is_some_and(|exp| exp > 0.0 && (exp as u64) < now)
+}
+
+/// True when a value's letters, and its digits, each run in order through most of it
+/// (`1aB2CD3e4fgHi5JK6lmnop7qR8STU9VxYz`, `a0b1c2d3e4f5a6b7`): the alphabet typed
+/// into a token's shape, interleaved. Counted over the letters alone and the digits
+/// alone, a step to the next one (`z` to `a`, `9` to `0`, and in hex `f` to `a`)
+/// comes at four steps in five of at least fourteen; in random text one step in ten
+/// at most.
+fn typed_in_order(v: &[u8]) -> bool {
+    let hex = v.iter().all(u8::is_ascii_hexdigit);
+    // The byte that follows `a` in its alphabet, wrapping around.
+    let successor = |a: u8| match a {
+        b'9' => b'0',
+        b'z' => b'a',
+        b'f' if hex => b'a',
+        _ => a + 1,
+    };
+    let (mut steps, mut next) = (0usize, 0usize);
+    let (mut last_letter, mut last_digit) = (None, None);
+    for b in v.iter().map(u8::to_ascii_lowercase) {
+        let last = if b.is_ascii_digit() {
+            &mut last_digit
+        } else if b.is_ascii_lowercase() {
+            &mut last_letter
+        } else {
+            continue;
+        };
+        if let Some(a) = last.replace(b) {
+            steps += 1;
+            next += usize::from(successor(a) == b);
+        }
+    }
+    steps >= 14 && next * 5 >= steps * 4
 }
 
 pub(crate) fn starts_with_ignore_case(s: &[u8], start: &[u8]) -> bool {
@@ -301,7 +406,9 @@ fn path_segments(s: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// value holding "example" is dropped; a value in a provider's exact token format is
 /// still reported, at low confidence: real tokens do get pasted into examples and
 /// fixtures, and the format alone says the string is worth a look.
-const EXAMPLE_MARKERS: &[&str] = &["example", "sample", "test", "demo", "fake"];
+const EXAMPLE_MARKERS: &[&str] = &[
+    "example", "sample", "test", "demo", "fake", "invalid", "revoked", "thisismy",
+];
 
 /// The confidence of a finding of `rule` on `secret` (followed in the input by
 /// `after`): the rule's own, lowered to `low` for a value that looks made up for an
@@ -322,6 +429,10 @@ pub fn confidence(
 ) -> Confidence {
     if looks_like_example(secret)
         || ascending_run(secret, 8)
+        || typed_in_order(secret)
+        || set_off_as_example(before)
+        || jwt_expired(secret)
+        || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
         || (rule.generic
             && (is_uuid(secret)
                 || is_two_word_name(secret)
@@ -360,6 +471,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || names_password_word(secret)
         || is_email(secret)
         || is_sentence(secret)
+        || is_prose(secret)
         || sample_login(before, secret)
         || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
         || typed_pattern(secret)
@@ -570,6 +682,26 @@ fn is_sentence(v: &[u8]) -> bool {
         && v.ends_with(b".")
         && v.iter()
             .all(|b| b.is_ascii_alphabetic() || b" ,'.".contains(b))
+}
+
+/// True for five or more words of letters, each perhaps followed by a comma, stop or
+/// colon (`The secret key used to sign and verify JWT tokens. If`): a description
+/// read where a value goes, in a docstring. A passphrase can read so too, so such a
+/// value is lowered, not dropped.
+fn is_prose(v: &[u8]) -> bool {
+    let mut words = 0;
+    for w in v.split(|&b| b == b' ') {
+        let w = w
+            .strip_suffix(b",")
+            .or_else(|| w.strip_suffix(b"."))
+            .or_else(|| w.strip_suffix(b":"))
+            .unwrap_or(w);
+        if w.is_empty() || !w.iter().all(u8::is_ascii_alphabetic) {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 5
 }
 
 fn names_example_host(text: &[u8]) -> bool {
@@ -947,7 +1079,11 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     if secret.ends_with(b"EXAMPLE") {
         return true;
     }
-    if secret.iter().all(|&b| b == secret[0]) || is_periodic(secret) || has_filler_run(secret) {
+    if secret.iter().all(|&b| b == secret[0])
+        || is_periodic(secret)
+        || has_filler_run(secret)
+        || few_symbols(secret)
+    {
         return true;
     }
     static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
@@ -975,6 +1111,23 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
 /// token's shape. A generated token never repeats like this.
 fn is_periodic(v: &[u8]) -> bool {
     v.len() >= 12 && (2..=10.min(v.len() / 2)).any(|p| v[p..] == v[..v.len() - p])
+}
+
+/// True for sixteen bytes or more of at most three different symbols
+/// (`12312312312312312312312312321312`): typed, not generated. Sixteen random hex
+/// digits use three or fewer about once in a billion.
+fn few_symbols(v: &[u8]) -> bool {
+    v.len() >= 16 && {
+        let mut seen = [false; 256];
+        let mut n = 0;
+        v.iter().all(|&b| {
+            if !seen[b as usize] {
+                seen[b as usize] = true;
+                n += 1;
+            }
+            n <= 3
+        })
+    }
 }
 
 /// True when a letter other than `A` (base64 of zero bytes) repeats twelve times or
@@ -1047,6 +1200,8 @@ const STAND_IN_PASSWORDS: &[&str] = &[
     "1234",
     "12345",
     "masterkey",
+    // The password of Vagrant's base boxes, in every guide to them.
+    "vagrant",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -1305,11 +1460,30 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     if !quoted {
         // Unquoted words made only of identifier characters are variables or
-        // constants in code (`password = user.password`), not literals.
+        // constants in code (`password = user.password`), not literals; so is an
+        // object's attribute, whatever its name holds (`self.ai21labs_api_key`).
         let identifier_like = core
             .iter()
             .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b':'));
-        if identifier_like {
+        let attribute = ["self.", "this."].iter().any(|p| {
+            core.len() > p.len() + 1
+                && core.starts_with(p.as_bytes())
+                && core[p.len()..]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        });
+        if identifier_like || attribute {
+            return false;
+        }
+    }
+    // A name set in code type in documentation (`` PASS: ``allowedToUseSSPR`` ``).
+    if let Some(inner) = v.strip_prefix(b"`").and_then(|i| i.strip_suffix(b"`")) {
+        // Doubled in reStructuredText (``` ``name`` ```).
+        let start = inner.iter().take_while(|&&b| b == b'`').count();
+        let inner = &inner[start..];
+        let end = inner.len() - inner.iter().rev().take_while(|&&b| b == b'`').count();
+        let inner = &inner[..end];
+        if is_camel_name(inner, 2) || is_property_path(inner) || names_a_secret(inner) {
             return false;
         }
     }
@@ -1456,6 +1630,8 @@ const STAND_IN_WORDS: &[&str] = &[
     // `mustbeeightchars`, `somepass123`: the Terraform AWS provider's examples.
     "mustbe",
     "somepass",
+    // `SecurePass123!`, `SecurePassword1`: the READMEs' strong-looking stand-in.
+    "securepass",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -1504,6 +1680,11 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
             .take_while(|b| b.is_ascii_digit() || **b == b'!')
             .count();
     let (word, tail) = v.split_at(word_end);
+    // And a separator before the number (`hello_123`).
+    let word = word
+        .strip_suffix(b"_")
+        .or_else(|| word.strip_suffix(b"-"))
+        .unwrap_or(word);
     let leet = word.iter().any(|b| b"43@0$57".contains(b));
     if !leet && (tail.is_empty() || tail.len() > 6) {
         return false;
@@ -1658,17 +1839,33 @@ fn is_camel_name(v: &[u8], words: usize) -> bool {
 /// A class's name in Pascal case whose words may carry numbers
 /// (`Mistral3ForConditionalGeneration`, `AliyunRequestSignerAlgorithmV1`): three or
 /// more pronounceable words of four letters or more (a vowel in each, no four
-/// consonants in a row). Random 30-character tokens never read so (none in two
-/// million tried).
+/// consonants in a row), and perhaps acronyms of up to five capitals, fewer than the
+/// words (`PotentialSTSVaultSecretConnection`). Random 30-character tokens never read
+/// so (none in two million tried).
 fn is_pascal_name(v: &[u8]) -> bool {
     // Words of a capital and lowercase letters, each followed by digits or not, and
     // perhaps a last capital with digits (`V1`); checked as they are read.
     let vowel = |b: &u8| b"aeiouy".contains(b);
-    let mut long_words = 0;
+    let (mut long_words, mut acronyms) = (0, 0);
     let mut i = 0;
     while i < v.len() {
         if !v[i].is_ascii_uppercase() {
             return false;
+        }
+        // An acronym: capitals before the next word's capital, or at the end.
+        let capitals = v[i..].iter().take_while(|b| b.is_ascii_uppercase()).count();
+        if capitals >= 2 {
+            let acronym = if i + capitals == v.len() {
+                capitals
+            } else {
+                capitals - 1
+            };
+            if acronym > 5 || !v.get(i + capitals).is_none_or(u8::is_ascii_lowercase) {
+                return false;
+            }
+            acronyms += 1;
+            i += acronym;
+            continue;
         }
         let lower = v[i + 1..]
             .iter()
@@ -1691,7 +1888,7 @@ fn is_pascal_name(v: &[u8]) -> bool {
         long_words += usize::from(word.len() >= 4);
         i = end;
     }
-    long_words >= 3
+    long_words >= 3 && acronyms < long_words
 }
 
 /// A name in Pascal case of three or more words and nothing else
@@ -2303,6 +2500,95 @@ mod tests {
         assert!(in_signed_request(b"log.txt?X-Amz-Security-Token=", b""));
         assert!(in_signed_request(b"&X-Amz-Credential=", b"%2F2019"));
         assert!(!in_signed_request(b"AWS_SESSION_TOKEN=", b""));
+        // Signature version 2's query, not the EC2 tools' credential file.
+        assert!(in_signed_request(
+            b"report.zip?AWSAccessKeyId=",
+            b"&Signature=I7cpEqhY5%2BXEFlsYzxA57a%2BYnHk%3D&x-amz-security-token="
+        ));
+        assert!(!in_signed_request(
+            b"AWSAccessKeyId=",
+            b"\nAWSSecretKey=abc"
+        ));
+    }
+
+    #[test]
+    fn session_tokens_in_a_signed_post_form_are_told_from_configured_ones() {
+        assert!(in_signed_form(
+            br#"{"name": "X-Amz-Signature", "value": "68b1a3"}, {"name": "x-amz-security-token", "value": ""#
+        ));
+        assert!(in_signed_form(
+            br#"{"x-amz-credential": "ASIATB45ILA5SQL6PV6F/20201203/us-east-1/s3/aws4_request"}, {"x-amz-security-token": ""#
+        ));
+        assert!(!in_signed_form(b"export AWS_SESSION_TOKEN="));
+        assert!(!in_signed_form(b"aws_session_token = "));
+    }
+
+    #[test]
+    fn values_set_off_by_an_example_phrase_are_examples() {
+        assert!(set_off_as_example(b"        e.g.: "));
+        assert!(set_off_as_example(b"  example: \""));
+        assert!(set_off_as_example(b"For example, "));
+        assert!(set_off_as_example(b"(e.g. "));
+        assert!(!set_off_as_example(b"aws_example="));
+        assert!(!set_off_as_example(b"counterexample: "));
+        assert!(!set_off_as_example(b"AZURE_STORAGE_KEY="));
+        assert!(!set_off_as_example(b""));
+    }
+
+    #[test]
+    fn expired_jwts_are_told_from_live_ones() {
+        // fastapi-users' documentation: `"exp":1571504193`, October 2019.
+        assert!(jwt_expired(b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiOTIyMWZmYzktNjQwZi00MzcyLTg2ZDMtY2U2NDJjYmE1NjAzIiwiYXVkIjoiZmFzdGFwaS11c2VyczphdXRoIiwiZXhwIjoxNTcxNTA0MTkzfQ.M10bjOe45I5Ncu_uXvOmVV8QxnL-nZfcH96U90JaocI"));
+        // `"exp":4102444800`, the year 2100.
+        assert!(!jwt_expired(b"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdmMiLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJlLW9mLWEtdG9rZW4tZm9yLXRlc3Rz"));
+        // No `exp`: the token does not expire.
+        assert!(!jwt_expired(b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJjcVNoeGRjdCIsImlhdCI6MTcxMDgwOTM1NCwicm9sZSI6InN2YyJ9.__qYlZwmgaAUhYAuF3NK-nUHWDXrysam7wJI4ez3CnM"));
+        assert!(!jwt_expired(b"not.a.jwt"));
+    }
+
+    #[test]
+    fn alphabets_typed_in_order_are_told_from_generated_tokens() {
+        assert!(typed_in_order(
+            b"1aB2CD3e4fgHi5JK6lmnop7qR8STU9VxYzabcdefHh"
+        ));
+        assert!(typed_in_order(b"a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"));
+        assert!(!typed_in_order(b"4WUUJWuFvtTkXbhaWTDv7MhO+0LqoYDWfEnUXoWn"));
+        assert!(!typed_in_order(b"48ceecccc8af930bd02597aec0f84a78"));
+        assert!(!typed_in_order(b"a0b1c2"));
+        assert!(few_symbols(b"12312312312312312312312312321312"));
+        assert!(!few_symbols(b"1231231231231"));
+        assert!(!few_symbols(b"e90a1ff11335423998b100c929ecc866"));
+    }
+
+    #[test]
+    fn ids_and_attributes_are_not_values() {
+        assert!(names_an_id(b"id"));
+        assert!(names_an_id(b"_id"));
+        assert!(names_an_id(b"uuid"));
+        assert!(names_an_id(b"idempotency_token"));
+        assert!(!names_an_id(b"secret_id"));
+        assert!(!names_an_id(b"token"));
+        assert!(!ok_at(
+            "body[\"ai21labs_api_key\"] = self.ai21labs_api_key",
+            "self.ai21labs_api_key"
+        ));
+        assert!(ok_at(
+            "api_key = \"self.Kp7tYlUN7LXv\"",
+            "self.Kp7tYlUN7LXv"
+        ));
+        assert!(!ok_at(
+            "- PASS: ``allowedToUseSSPR`` is ``false``",
+            "`allowedToUseSSPR`"
+        ));
+        assert!(is_pascal_name(b"PotentialSTSVaultSecretConnection"));
+        assert!(is_pascal_name(b"ConnectionStringsFromAzureAD"));
+        assert!(!is_pascal_name(b"AKIAQWERTYUIOPASDFGH"));
+        assert!(!is_pascal_name(b"ABCDEFGhijkMnopq"));
+        assert!(is_prose(
+            b"The secret key used to sign and verify JWT tokens. If"
+        ));
+        assert!(!is_prose(b"correct horse battery"));
+        assert!(!is_prose(b"Kp7tYlUN7 LXvtcSpwYv Iitg Ycl parb"));
     }
 
     #[test]
@@ -2470,6 +2756,11 @@ mod tests {
         assert_eq!(rest_of_line(b" # note\nnext"), b" # note");
         // Manual's stand-in words, and base64 that says it is fake.
         assert!(names_password_word(b"welcome2resty"));
+        assert!(names_password_word(b"SecurePass123!"));
+        assert!(is_leet_stand_in(b"hello_123"));
+        assert!(one_of(b"vagrant", STAND_IN_PASSWORDS));
+        assert!(looks_like_example(b"revokedoqsMk5nHCJTHLrwgvHpr"));
+        assert!(looks_like_example(b"invalidht4wd50gk"));
         assert!(
             short_base64_text(b"dGhpcyBpcyBhIGZha2UgYmVhcmVyIHRva2VuIQ==")
                 .is_some_and(|t| looks_like_example(&t))
