@@ -20,6 +20,7 @@ const KNOWN: &[&str] = &[
     "references",
     "window",
     "generic",
+    "free_form",
     "stopwords",
     "anchor",
     "overrides",
@@ -117,6 +118,14 @@ fn main() {
                         .unwrap_or_else(|| fail("`generic` must be true or false".into()))
                 ),
             };
+            let free_form = match t.get("free_form") {
+                None => "None".to_string(),
+                Some(v) => format!(
+                    "Some({})",
+                    v.as_bool()
+                        .unwrap_or_else(|| fail("`free_form` must be true or false".into()))
+                ),
+            };
             if !t.contains_key("keywords") {
                 fail("missing field `keywords`".into());
             }
@@ -125,7 +134,7 @@ fn main() {
                 "    StaticRule {{ file: {name:?}, line: {line}, id: {:?}, name: {:?}, provider: {}, \
                  description: {:?}, keywords: {}, regex: {:?}, min_entropy: {min_entropy}, \
                  confidence: {}, examples: {}, negative_examples: {}, references: {}, \
-                 window: {window}, generic: {generic}, stopwords: {}, anchor: {}, overrides: {} }},",
+                 window: {window}, generic: {generic}, free_form: {free_form}, stopwords: {}, anchor: {}, overrides: {} }},",
                 req("id"),
                 req("name"),
                 opt(s("provider")),

@@ -472,6 +472,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || is_email(secret)
         || is_sentence(secret)
         || is_prose(secret)
+        || first_word_of_phrase(before, after)
         || sample_login(before, secret)
         || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
         || typed_pattern(secret)
@@ -702,6 +703,15 @@ fn is_prose(v: &[u8]) -> bool {
         words += 1;
     }
     words >= 5
+}
+
+/// True when the value is the first word of a quoted phrase (`"password":
+/// "snowflake password"`, where a rule's value stops at the space): a label, not a
+/// password.
+fn first_word_of_phrase(before: &[u8], after: &[u8]) -> bool {
+    matches!(before.last(), Some(b'"' | b'\''))
+        && after.first() == Some(&b' ')
+        && after.get(1).is_some_and(u8::is_ascii_alphabetic)
 }
 
 fn names_example_host(text: &[u8]) -> bool {
@@ -2588,6 +2598,9 @@ mod tests {
             b"The secret key used to sign and verify JWT tokens. If"
         ));
         assert!(!is_prose(b"correct horse battery"));
+        assert!(first_word_of_phrase(b"\"password\": \"", b" password\","));
+        assert!(!first_word_of_phrase(b"password = ", b" # the admin's"));
+        assert!(!first_word_of_phrase(b"\"password\": \"", b"\","));
         assert!(!is_prose(b"Kp7tYlUN7 LXvtcSpwYv Iitg Ycl parb"));
     }
 

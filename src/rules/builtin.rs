@@ -107,6 +107,7 @@ pub struct StaticRule {
     pub references: &'static [&'static str],
     pub window: Option<i64>,
     pub generic: Option<bool>,
+    pub free_form: Option<bool>,
     pub stopwords: &'static [&'static str],
     pub anchor: Option<&'static str>,
     pub overrides: &'static [&'static str],

@@ -118,7 +118,8 @@ pub struct Rule {
     /// The secret is a free-form credential (a password, in an assignment, a URI, a
     /// header or a credential file, or a password's hash) rather than a provider's
     /// token format: generic rules and the `credentials.`, `uri.` and
-    /// `password-hashes.` families. Found in a test file, it is reported at low
+    /// `password-hashes.` families, and rules that say so (`free_form = true`: a
+    /// provider's password setting). Found in a test file, it is reported at low
     /// confidence.
     pub free_form: bool,
     /// Values that are never secrets for this rule (matched case-insensitively).

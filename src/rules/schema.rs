@@ -40,6 +40,10 @@ struct RawRule {
     window: Option<usize>,
     #[serde(default)]
     generic: Option<bool>,
+    /// Whether the secret is a free-form credential; by default, for generic rules
+    /// and the `credentials.`, `uri.` and `password-hashes.` families.
+    #[serde(default)]
+    free_form: Option<bool>,
     #[serde(default)]
     stopwords: Vec<String>,
     #[serde(default)]
@@ -213,10 +217,12 @@ fn build_rule(
     let generic = r.generic.unwrap_or_else(|| r.id.starts_with("generic."));
     let rule = Rule {
         generic,
-        free_form: generic
-            || ["generic.", "credentials.", "uri.", "password-hashes."]
-                .iter()
-                .any(|p| r.id.starts_with(p)),
+        free_form: r.free_form.unwrap_or_else(|| {
+            generic
+                || ["generic.", "credentials.", "uri.", "password-hashes."]
+                    .iter()
+                    .any(|p| r.id.starts_with(p))
+        }),
         provider: r.provider.unwrap_or_else(|| default_provider.to_string()),
         keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
         window: r.window.unwrap_or(DEFAULT_WINDOW),
@@ -284,6 +290,7 @@ pub fn from_static(s: &super::builtin::StaticRule) -> Result<Rule, RuleFileError
         references: strings(s.references),
         window: s.window.map(|w| w.max(0) as usize),
         generic: s.generic,
+        free_form: s.free_form,
         stopwords: strings(s.stopwords),
         anchor: s.anchor.map(str::to_string),
         overrides: strings(s.overrides),
@@ -323,6 +330,22 @@ mod tests {
         let text = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = '(a)(b)'\n";
         let e = parse_rule_file(text, Path::new("x.toml")).unwrap_err();
         assert!(e.message.contains("exactly one capture group"), "{e}");
+    }
+
+    #[test]
+    fn free_form_follows_the_family_unless_the_rule_says() {
+        let rule = |id: &str, extra: &str| {
+            let text = format!(
+                "[[rules]]\nid = \"{id}\"\nname = \"A\"\nkeywords = [\"ab\"]\nregex = '(a)'\n{extra}"
+            );
+            parse_rule_file(&text, Path::new("x.toml"))
+                .unwrap()
+                .remove(0)
+        };
+        assert!(rule("uri.x", "").free_form);
+        assert!(!rule("acme.password", "").free_form);
+        assert!(rule("acme.password", "free_form = true\n").free_form);
+        assert!(!rule("credentials.x", "free_form = false\n").free_form);
     }
 
     #[test]
