@@ -407,7 +407,8 @@ fn path_segments(s: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// still reported, at low confidence: real tokens do get pasted into examples and
 /// fixtures, and the format alone says the string is worth a look.
 const EXAMPLE_MARKERS: &[&str] = &[
-    "example", "sample", "test", "demo", "fake", "invalid", "revoked", "thisismy",
+    "example", "sample", "test", "demo", "fake", "invalid", "revoked", "thisismy", "notreal",
+    "not-real", "not_real",
 ];
 
 /// The confidence of a finding of `rule` on `secret` (followed in the input by
@@ -473,6 +474,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || is_sentence(secret)
         || is_prose(secret)
         || first_word_of_phrase(before, after)
+        || in_doctest(lines_above(preceding, preceding.len()), before)
         || sample_login(before, secret)
         || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
         || typed_pattern(secret)
@@ -712,6 +714,15 @@ fn first_word_of_phrase(before: &[u8], after: &[u8]) -> bool {
     matches!(before.last(), Some(b'"' | b'\''))
         && after.first() == Some(&b' ')
         && after.get(1).is_some_and(u8::is_ascii_alphabetic)
+}
+
+/// True when the value sits in a Python interactive session, as doctests and
+/// tutorials show them: a `>>> ` prompt on its line or on a line above
+/// (`>>> hash = '$5$rounds=80000$…'`, or the hash a call above it returned). A
+/// doctest is a test, and its values are a test's.
+fn in_doctest(above: &[u8], before: &[u8]) -> bool {
+    let prompt = |line: &[u8]| line.trim_ascii_start().starts_with(b">>> ");
+    prompt(before) || above.split(|&b| b == b'\n').any(prompt)
 }
 
 fn names_example_host(text: &[u8]) -> bool {
@@ -1509,8 +1520,32 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // A quoted value cut short by the rule's characters, whose quotes hold an
+    // elision further on (`"PLTZ/RHpF8C@QEPHT3fETV&0:uRVw0[b*A3pH..."`), or
+    // Cloudflare Web Analytics' beacon token, which every page it counts carries.
+    if (quoted && elided_further_on(data, start, end)) || in_cf_beacon(data, start) {
+        return false;
+    }
     // Checked last, as they look around the value.
     !(names_its_key(data, start, alnum) || in_meeting_link(data, start))
+}
+
+/// True when the quoted text that a value at `start..end` begins holds an elision
+/// (`...`, `…`) before its closing quote: the value is a shortened example.
+fn elided_further_on(data: &[u8], start: usize, end: usize) -> bool {
+    let quote = data[start - 1];
+    let rest = &data[end..data.len().min(end + 256)];
+    let inside = &rest[..memchr::memchr2(quote, b'\n', rest).unwrap_or(rest.len())];
+    memchr::memmem::find(inside, b"...").is_some()
+        || memchr::memmem::find(inside, "…".as_bytes()).is_some()
+}
+
+/// True when the line before `start` holds a `data-cf-beacon` attribute, whose
+/// token Cloudflare Web Analytics publishes in every page it counts.
+fn in_cf_beacon(data: &[u8], start: usize) -> bool {
+    let near = &data[start.saturating_sub(128)..start];
+    let line = &near[memchr::memrchr(b'\n', near).map_or(0, |i| i + 1)..];
+    contains_ignore_ascii_case(line, b"data-cf-beacon")
 }
 
 /// `v`'s ASCII letters and digits in lowercase, in `buf` (cut at its length).
@@ -2600,6 +2635,22 @@ mod tests {
         assert!(!is_prose(b"correct horse battery"));
         assert!(first_word_of_phrase(b"\"password\": \"", b" password\","));
         assert!(!first_word_of_phrase(b"password = ", b" # the admin's"));
+        assert!(in_doctest(b"", b">>> hash = '"));
+        assert!(in_doctest(b"text\n>>> ctx.hash('password')\n", b"'"));
+        assert!(!in_doctest(b"# run:\n$ python app.py\n", b"password = '"));
+        assert!(!ok_at(
+            "\"secret\": \"PLTZ/RHpF8C@QEPHT3fETV&0:uRVw0[b*A3pH...\"",
+            "PLTZ/RHpF8C@QEPHT3fETV"
+        ));
+        assert!(ok_at(
+            "\"secret\": \"PLTZ/RHpF8C@QEPHT3fETV\"",
+            "PLTZ/RHpF8C@QEPHT3fETV"
+        ));
+        assert!(!ok_at(
+            "<script src='beacon.min.js' data-cf-beacon='{\"token\": \"8f319c22435741eaa1f2a63d63246cfe\"}'>",
+            "8f319c22435741eaa1f2a63d63246cfe"
+        ));
+        assert!(looks_like_example(&unleet(b"not-re@l")));
         assert!(!first_word_of_phrase(b"\"password\": \"", b"\","));
         assert!(!is_prose(b"Kp7tYlUN7 LXvtcSpwYv Iitg Ycl parb"));
     }
