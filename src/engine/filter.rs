@@ -1400,7 +1400,21 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         }
         pieces >= 3 && credential
     };
-    if my_name || prefixed_constant || names_a_credential {
+    // A label that ends in what it stands for (`AlibabaCloud-API-Key`,
+    // `Azure-AI-Studio-API-key`, `ContextualAI-Api-key`): words, not a key.
+    let labels_a_key = [
+        "apikey",
+        "apitoken",
+        "accesskey",
+        "secretkey",
+        "accesstoken",
+    ]
+    .iter()
+    .any(|w| alnum.ends_with(w.as_bytes()))
+        && (alnum.len() < v.len()
+            || v.windows(2)
+                .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase()));
+    if my_name || prefixed_constant || names_a_credential || labels_a_key {
         return false;
     }
     // An HTTP header's name (`"X-Oss-Security-Token"`) or a file's path
@@ -2651,6 +2665,15 @@ mod tests {
             "8f319c22435741eaa1f2a63d63246cfe"
         ));
         assert!(looks_like_example(&unleet(b"not-re@l")));
+        assert!(!ok_at(
+            "\"api_key\": \"Azure-AI-Studio-API-key\",",
+            "Azure-AI-Studio-API-key"
+        ));
+        assert!(!ok_at("api_key: \"MyServiceApiKey\"", "MyServiceApiKey"));
+        assert!(ok_at(
+            "api_key: \"q8Zr2mXa7LpWv4TnJk9KeyA\"",
+            "q8Zr2mXa7LpWv4TnJk9KeyA"
+        ));
         assert!(!first_word_of_phrase(b"\"password\": \"", b"\","));
         assert!(!is_prose(b"Kp7tYlUN7 LXvtcSpwYv Iitg Ycl parb"));
     }
