@@ -584,6 +584,10 @@ const MADE_UP_DIRS: &[&str] = &[
     "testutils",
     "testhelpers",
     "e2e",
+    // A specification's or a library's known-answer tests (`test_vectors/v2.json`).
+    "test_vectors",
+    "test-vectors",
+    "testvectors",
     // Translations: the labels of a form ("password": "Palavra-passe").
     "translations",
     "locales",
@@ -636,6 +640,11 @@ pub fn is_made_up_path(path: &str) -> bool {
             "-test.",
             "_spec.",
             ".examples.",
+            // Known-answer tests (`bip352_send_and_receive_test_vectors.json`,
+            // `jwk_test_vectors.rs`).
+            "test_vectors",
+            "test-vectors",
+            "testvectors",
         ]
         .iter()
         .any(|m| lower.contains(m))
@@ -658,6 +667,8 @@ mod tests {
             "pkg/testdata/config.yaml",
             "test_settings.py",
             "internal/db_test.go",
+            "test_vectors/v2.json",
+            "src/algorithms/jwk_test_vectors.rs",
             "web/api.spec.ts",
             "src/main/java/UserServiceTest.java",
             "conftest.py",

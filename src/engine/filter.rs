@@ -443,6 +443,7 @@ pub fn confidence(
                     .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
+        || in_base64_block(preceding, before, secret, after)
         || jwt_signed_with_example_key(secret)
         || jwt_with_example_claims(secret)
         || (rule.free_form
@@ -475,6 +476,11 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || is_prose(secret)
         || first_word_of_phrase(before, after)
         || in_doctest(lines_above(preceding, preceding.len()), before)
+        || in_assertion(lines_above(preceding, preceding.len()), before)
+        || in_rust_test_module(preceding)
+        || base32_text(secret).is_some_and(|t| {
+            looks_like_example(&t) || names_password_word(&t) || ascending_run(&t, 8)
+        })
         || sample_login(before, secret)
         || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
         || typed_pattern(secret)
@@ -723,6 +729,98 @@ fn first_word_of_phrase(before: &[u8], after: &[u8]) -> bool {
 fn in_doctest(above: &[u8], before: &[u8]) -> bool {
     let prompt = |line: &[u8]| line.trim_ascii_start().starts_with(b">>> ");
     prompt(before) || above.split(|&b| b == b'\n').any(prompt)
+}
+
+/// True when the value is an argument of a test's assertion (`assert_eq!(`,
+/// `assertEquals(`, `self.assertEqual(`, `assert.equal(`) that starts its line or the
+/// line above: the expected value of a test, as a hashing library's tests compare
+/// hashes of `"password"`. (Only at a line's start: minified code calls `assert(`
+/// anywhere.)
+fn in_assertion(above: &[u8], before: &[u8]) -> bool {
+    let opens_assertion = |line: &[u8]| {
+        let line = line.trim_ascii_start();
+        // A receiver first (`self.`, `t.`, `s.`), of a few letters.
+        let call = match memchr::memchr(b'.', &line[..line.len().min(6)]) {
+            Some(dot) if line[..dot].iter().all(u8::is_ascii_alphabetic) => &line[dot + 1..],
+            _ => line,
+        };
+        let Some(name) = call.strip_prefix(b"assert") else {
+            return false;
+        };
+        let word = name
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'!' | b'.'))
+            .count();
+        name.get(word) == Some(&b'(')
+    };
+    let last = above.strip_suffix(b"\n").map_or(&[][..], |a| {
+        &a[memchr::memrchr(b'\n', a).map_or(0, |i| i + 1)..]
+    });
+    opens_assertion(before) || opens_assertion(last)
+}
+
+/// True when a base64 secret of 48 characters or more is a whole line (quotes,
+/// `\\n` and a trailing comma aside) under a line of 60 or more base64 characters:
+/// a line of a key or certificate block that happens to start like a token
+/// (`"EAAAlSjBKJBZ…\\n"`, Square's prefix, in a post-quantum test key).
+fn in_base64_block(preceding: &[u8], before: &[u8], secret: &[u8], after: &[u8]) -> bool {
+    let base64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/');
+    // What a string literal puts around a line of a block.
+    let bare = |line: &[u8]| -> Vec<u8> {
+        line.iter()
+            .copied()
+            .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'"' | b'\'' | b','))
+            .collect::<Vec<u8>>()
+    };
+    if secret.len() < 48 || !secret.iter().all(base64) || !bare(before).is_empty() {
+        return false;
+    }
+    let rest = bare(rest_of_line(after));
+    if !(rest.is_empty() || rest == b"\\n") {
+        return false;
+    }
+    let Some(above) = preceding.strip_suffix(b"\n") else {
+        return false;
+    };
+    let line = bare(&above[memchr::memrchr(b'\n', above).map_or(0, |i| i + 1)..]);
+    let line = line.strip_suffix(b"\\n").unwrap_or(&line);
+    let body = line.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    body >= 60 && line[..body].iter().all(base64)
+}
+
+/// How far back [`in_rust_test_module`] looks for the module's start.
+const TEST_MODULE_REACH: usize = 256 * 1024;
+
+/// True when a `#[cfg(test)]` module starts above (within [`TEST_MODULE_REACH`]):
+/// Rust keeps unit tests in a module at the end of the source file they test, so
+/// what follows its start is test code.
+fn in_rust_test_module(preceding: &[u8]) -> bool {
+    let near = &preceding[preceding.len().saturating_sub(TEST_MODULE_REACH)..];
+    memchr::memmem::find_iter(near, b"#[cfg(test)]")
+        .any(|i| near[i + 12..].trim_ascii_start().starts_with(b"mod "))
+        || memchr::memmem::find(near, b"\nmod tests {").is_some()
+}
+
+/// The text a base32 value (RFC 4648, as TOTP secrets are written:
+/// `KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ`) decodes to, if it is 16 characters or more
+/// and decodes to printable ASCII: a generated secret decodes to random bytes, so a
+/// secret that reads as text was typed ("TestSecretSuperSecret").
+fn base32_text(v: &[u8]) -> Option<Vec<u8>> {
+    let body = v.strip_suffix(b"=").map_or(v, |_| {
+        &v[..v.len() - v.iter().rev().take_while(|&&b| b == b'=').count()]
+    });
+    if body.len() < 16
+        || !body
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b))
+    {
+        return None;
+    }
+    let decoded = data_encoding::BASE32_NOPAD.decode(body).ok()?;
+    decoded
+        .iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ')
+        .then_some(decoded)
 }
 
 fn names_example_host(text: &[u8]) -> bool {
@@ -1663,6 +1761,11 @@ const PASSWORD_WORDS: &[&str] = &[
     "lozinka",
     "geslo",
     "adgangskode",
+    "пароль",
+    "密码",
+    "密碼",
+    "パスワード",
+    "비밀번호",
 ];
 
 /// Words that the passwords of manuals and tutorials are made of (`welcome2resty`,
@@ -2652,6 +2755,44 @@ mod tests {
         assert!(in_doctest(b"", b">>> hash = '"));
         assert!(in_doctest(b"text\n>>> ctx.hash('password')\n", b"'"));
         assert!(!in_doctest(b"# run:\n$ python app.py\n", b"password = '"));
+        assert!(in_assertion(b"", b"    assert_eq!(\""));
+        assert!(in_assertion(
+            b"x\n    assert_eq!(super::crypt(\"password\", s),\n",
+            b"    \""
+        ));
+        assert!(in_assertion(b"", b"self.assertEqual(h, '"));
+        assert!(!in_assertion(b"", b"assertion_secret = \""));
+        assert!(!in_assertion(
+            b"assert!(ok);\nlet x = 1;\n",
+            b"let secret = \""
+        ));
+        assert!(in_rust_test_module(
+            b"fn f() {}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n"
+        ));
+        assert!(!in_rust_test_module(
+            b"#[cfg(test)]\nuse std::io;\nfn main() {\n"
+        ));
+        assert!(in_rust_test_module(
+            b"#[cfg(all(test, feature = \"alloc\"))]\nmod tests {\n"
+        ));
+        let token = b"EAAAlSjBKJBZtIXTFGUKQG4RKWUYwkwhNGXYMGkQMFIZMWaMGIrIwAhMmDCjpiBB";
+        let block_line =
+            b"\"pyyDOGRUMokBBAEjSYQClWnRpE0TpAyRRg1hlICQOEVcxlABFyBTxiibGBBBEmiQ\\n\"\n";
+        assert!(in_base64_block(block_line, b"    \"", token, b"\\n\"\n"));
+        assert!(!in_base64_block(b"SQUARE_TOKEN=\n", b"", token, b"\n"));
+        assert!(!in_base64_block(block_line, b"SQUARE_TOKEN=", token, b"\n"));
+        assert!(!in_base64_block(
+            b"KEY1=pyyDOGRUMokBBAEjSYQClWnRpE0TpAyRRg1hlICQOEVcxlABFyBTxiibGBBBEmiQ\n",
+            b"",
+            token,
+            b"\n"
+        ));
+        assert_eq!(
+            base32_text(b"KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ").as_deref(),
+            Some(&b"TestSecretSuperSecret"[..])
+        );
+        assert_eq!(base32_text(b"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), None);
+        assert!(names_password_word("用户:密码".as_bytes()));
         assert!(!ok_at(
             "\"secret\": \"PLTZ/RHpF8C@QEPHT3fETV&0:uRVw0[b*A3pH...\"",
             "PLTZ/RHpF8C@QEPHT3fETV"
