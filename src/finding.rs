@@ -141,6 +141,7 @@ pub fn build(
     // and how many characters precede the last match on it. Matches are sorted by
     // start, so those on one long line (a minified file's) are measured once, not
     // each from the line's start.
+    let test_module = crate::engine::filter::rust_test_module_start(data);
     let mut current: Option<(usize, usize, bool)> = None;
     let mut column_at = (0usize, 0usize);
     for m in matches {
@@ -228,6 +229,7 @@ pub fn build(
                 &data[..line_start],
                 before,
                 after,
+                test_module.is_some_and(|t| t < line_start),
             ),
             path: path.to_string(),
             line,

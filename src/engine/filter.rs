@@ -427,6 +427,7 @@ pub fn confidence(
     preceding: &[u8],
     before: &[u8],
     after: &[u8],
+    in_test_module: bool,
 ) -> Confidence {
     if looks_like_example(secret)
         || ascending_run(secret, 8)
@@ -447,7 +448,8 @@ pub fn confidence(
         || jwt_signed_with_example_key(secret)
         || jwt_with_example_claims(secret)
         || (rule.free_form
-            && (free_form_looks_made_up(secret, preceding, before, after)
+            && (in_test_module
+                || free_form_looks_made_up(secret, preceding, before, after)
                 || (secret.contains(&b'%') && {
                     let decoded: Vec<u8> = percent_encoding::percent_decode(secret).collect();
                     free_form_looks_made_up(&decoded, preceding, before, after)
@@ -477,7 +479,6 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || first_word_of_phrase(before, after)
         || in_doctest(lines_above(preceding, preceding.len()), before)
         || in_assertion(lines_above(preceding, preceding.len()), before)
-        || in_rust_test_module(preceding)
         || base32_text(secret).is_some_and(|t| {
             looks_like_example(&t) || names_password_word(&t) || ascending_run(&t, 8)
         })
@@ -788,17 +789,16 @@ fn in_base64_block(preceding: &[u8], before: &[u8], secret: &[u8], after: &[u8])
     body >= 60 && line[..body].iter().all(base64)
 }
 
-/// How far back [`in_rust_test_module`] looks for the module's start.
-const TEST_MODULE_REACH: usize = 256 * 1024;
-
-/// True when a `#[cfg(test)]` module starts above (within [`TEST_MODULE_REACH`]):
-/// Rust keeps unit tests in a module at the end of the source file they test, so
-/// what follows its start is test code.
-fn in_rust_test_module(preceding: &[u8]) -> bool {
-    let near = &preceding[preceding.len().saturating_sub(TEST_MODULE_REACH)..];
-    memchr::memmem::find_iter(near, b"#[cfg(test)]")
-        .any(|i| near[i + 12..].trim_ascii_start().starts_with(b"mod "))
-        || memchr::memmem::find(near, b"\nmod tests {").is_some()
+/// Where the first Rust unit-test module of `data` starts (`#[cfg(test)]` and then
+/// `mod …`, or a `mod tests {` line), if any: Rust keeps unit tests in a module at
+/// the end of the source file they test, so what follows is test code, and a
+/// free-form value there is judged as one in a test file ([`confidence`]'s
+/// `in_test_module`). Found once per input, not per finding.
+pub fn rust_test_module_start(data: &[u8]) -> Option<usize> {
+    let cfg = memchr::memmem::find_iter(data, b"#[cfg(test)]")
+        .find(|&i| data[i + 12..].trim_ascii_start().starts_with(b"mod "));
+    let tests = memchr::memmem::find(data, b"\nmod tests {");
+    cfg.into_iter().chain(tests).min()
 }
 
 /// The text a base32 value (RFC 4648, as TOTP secrets are written:
@@ -2545,7 +2545,7 @@ mod tests {
             .find(|r| r.id == "credentials.username-password-pair")
             .unwrap();
         // "not my real password", in base64.
-        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"", b"");
+        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"", b"", false);
         assert_eq!(low, crate::rules::Confidence::Low);
     }
 
@@ -2557,23 +2557,30 @@ mod tests {
         let low = crate::rules::Confidence::Low;
         // Percent-encoded stand-ins: xkcd's passphrase, `pass word`.
         for v in ["correct%20horse%20battery%20staple", "pass%20word", "C3%B0"] {
-            assert_eq!(confidence(uri, v.as_bytes(), b"", b"", b""), low, "{v}");
+            assert_eq!(
+                confidence(uri, v.as_bytes(), b"", b"", b"", false),
+                low,
+                "{v}"
+            );
         }
-        assert_eq!(confidence(uri, b"hunter42", b"", b"", b""), low);
-        assert_eq!(confidence(uri, b"tiger^5HHH", b"", b"", b""), low);
-        assert_eq!(confidence(uri, b"s00perS3kret", b"", b"", b""), low);
-        assert_eq!(confidence(uri, b"hello123", b"", b"", b""), low);
-        assert_ne!(confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b""), low);
+        assert_eq!(confidence(uri, b"hunter42", b"", b"", b"", false), low);
+        assert_eq!(confidence(uri, b"tiger^5HHH", b"", b"", b"", false), low);
+        assert_eq!(confidence(uri, b"s00perS3kret", b"", b"", b"", false), low);
+        assert_eq!(confidence(uri, b"hello123", b"", b"", b"", false), low);
+        assert_ne!(confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b"", false), low);
         // A Basic header of `id>:s?1`: a three-byte password.
-        assert_eq!(confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b""), low);
+        assert_eq!(
+            confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b"", false),
+            low
+        );
         // `deploy:Hq7tRw2pXz9v` is a credential.
         assert_ne!(
-            confidence(basic, b"ZGVwbG95OkhxN3RSdzJwWHo5dg==", b"", b"", b""),
+            confidence(basic, b"ZGVwbG95OkhxN3RSdzJwWHo5dg==", b"", b"", b"", false),
             low
         );
         // RFC 7617's `Aladdin:open sesame`, and GitHub's documented OAuth token.
         assert_eq!(
-            confidence(basic, b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", b"", b"", b""),
+            confidence(basic, b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", b"", b"", b"", false),
             low
         );
         assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
@@ -2585,7 +2592,8 @@ mod tests {
                 b"bHYxLjEyMzQ1Njc4OTBhYmNkZWY6MTIzNDU2Nzg5MGFiY2RlZg==",
                 b"",
                 b"",
-                b""
+                b"",
+                false
             ),
             low
         );
@@ -2766,15 +2774,18 @@ mod tests {
             b"assert!(ok);\nlet x = 1;\n",
             b"let secret = \""
         ));
-        assert!(in_rust_test_module(
-            b"fn f() {}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n"
-        ));
-        assert!(!in_rust_test_module(
-            b"#[cfg(test)]\nuse std::io;\nfn main() {\n"
-        ));
-        assert!(in_rust_test_module(
-            b"#[cfg(all(test, feature = \"alloc\"))]\nmod tests {\n"
-        ));
+        assert_eq!(
+            rust_test_module_start(b"fn f() {}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n"),
+            Some(11)
+        );
+        assert_eq!(
+            rust_test_module_start(b"#[cfg(test)]\nuse std::io;\nfn main() {\n"),
+            None
+        );
+        assert_eq!(
+            rust_test_module_start(b"#[cfg(all(test, feature = \"alloc\"))]\nmod tests {\n"),
+            Some(36)
+        );
         let token = b"EAAAlSjBKJBZtIXTFGUKQG4RKWUYwkwhNGXYMGkQMFIZMWaMGIrIwAhMmDCjpiBB";
         let block_line =
             b"\"pyyDOGRUMokBBAEjSYQClWnRpE0TpAyRRg1hlICQOEVcxlABFyBTxiibGBBBEmiQ\\n\"\n";
