@@ -110,22 +110,15 @@ fn main() {
                         .unwrap_or_else(|| fail("`window` must be an integer".into()))
                 ),
             };
-            let generic = match t.get("generic") {
+            let flag = |k: &str| match t.get(k) {
                 None => "None".to_string(),
                 Some(v) => format!(
                     "Some({})",
                     v.as_bool()
-                        .unwrap_or_else(|| fail("`generic` must be true or false".into()))
+                        .unwrap_or_else(|| fail(format!("`{k}` must be true or false")))
                 ),
             };
-            let free_form = match t.get("free_form") {
-                None => "None".to_string(),
-                Some(v) => format!(
-                    "Some({})",
-                    v.as_bool()
-                        .unwrap_or_else(|| fail("`free_form` must be true or false".into()))
-                ),
-            };
+            let (generic, free_form) = (flag("generic"), flag("free_form"));
             if !t.contains_key("keywords") {
                 fail("missing field `keywords`".into());
             }

@@ -466,6 +466,7 @@ pub fn confidence(
 /// credential. A percent-encoded value is checked again as it decodes
 /// (`correct%20horse%20battery%20staple`, `pass%20word`).
 fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after: &[u8]) -> bool {
+    let above = lines_above(preceding, preceding.len());
     // Three bytes or fewer (`redis://:C3%B0@…`, a Basic header's `id:s?1`) is a
     // parser's test input, not a password anyone relies on.
     secret.len() < 4
@@ -477,8 +478,8 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || is_sentence(secret)
         || is_prose(secret)
         || first_word_of_phrase(before, after)
-        || in_doctest(lines_above(preceding, preceding.len()), before)
-        || in_assertion(lines_above(preceding, preceding.len()), before)
+        || in_doctest(above, before)
+        || in_assertion(above, before)
         || base32_text(secret).is_some_and(|t| {
             looks_like_example(&t) || names_password_word(&t) || ascending_run(&t, 8)
         })
@@ -493,7 +494,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
                     .position(|&b| b == b':')
                     .is_some_and(|colon| t.len() - colon - 1 < 4)
         })
-        || introduces_example(lines_above(preceding, preceding.len()))
+        || introduces_example(above)
         || introduces_example_inline(before)
         || repeats_login(preceding, before, after, secret)
         || names_example_host(&before[before.len().saturating_sub(256)..])
