@@ -84,6 +84,7 @@ fn bench(c: &mut Criterion) {
                 "bundle.min.js",
                 &ferret::suppress::line_is_allowed,
                 false,
+                &Default::default(),
                 &mut out,
             );
             out.len()

@@ -123,7 +123,9 @@ const BEFORE_MAX: usize = 1024;
 /// (the start of a line at or before the first match, which is line 1). `allow`
 /// decides, from the full line text, whether an inline allow comment suppresses the
 /// finding. In `binary` data, the context is the run of printable text around the
-/// secret, not the line.
+/// secret, not the line. `test_module` holds where `data`'s Rust unit-test module
+/// starts ([`crate::engine::filter::rust_test_module_start`]), found at the first
+/// free-form finding and kept for the input's further batches.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     engine: &Engine,
@@ -133,6 +135,7 @@ pub fn build(
     path: &str,
     allow: &dyn Fn(&[u8]) -> bool,
     binary: bool,
+    test_module: &std::cell::OnceCell<Option<usize>>,
     out: &mut Vec<Finding>,
 ) {
     let mut line = 1usize;
@@ -141,7 +144,6 @@ pub fn build(
     // and how many characters precede the last match on it. Matches are sorted by
     // start, so those on one long line (a minified file's) are measured once, not
     // each from the line's start.
-    let test_module = crate::engine::filter::rust_test_module_start(data);
     let mut current: Option<(usize, usize, bool)> = None;
     let mut column_at = (0usize, 0usize);
     for m in matches {
@@ -229,7 +231,10 @@ pub fn build(
                 &data[..line_start],
                 before,
                 after,
-                test_module.is_some_and(|t| t < line_start),
+                rule.free_form
+                    && test_module
+                        .get_or_init(|| crate::engine::filter::rust_test_module_start(data))
+                        .is_some_and(|t| t < line_start),
             ),
             path: path.to_string(),
             line,
@@ -332,6 +337,7 @@ mod tests {
                 "t.js",
                 &crate::suppress::line_is_allowed,
                 false,
+                &Default::default(),
                 &mut out,
             );
             out.iter()

@@ -159,6 +159,7 @@ impl<'a> Scanner<'a> {
         // Newlines in data[..counted_to]; stored (UTF-16) bytes of data[..stored_to].
         let (mut lines_before, mut counted_to) = (0, 0);
         let (mut stored_before, mut stored_to) = (0u64, 0);
+        let test_module = std::cell::OnceCell::new();
         for batch in self.matches.chunks(FINDINGS_BATCH) {
             // Build each batch from the start of its first line, so that line counting
             // starts there rather than at the top of the input for every batch.
@@ -175,6 +176,7 @@ impl<'a> Scanner<'a> {
                 label,
                 &self.allow,
                 chunk.binary,
+                &test_module,
                 &mut out,
             );
             for f in &mut out {
@@ -238,6 +240,7 @@ impl<'a> Scanner<'a> {
                 label,
                 &self.allow,
                 true,
+                &Default::default(),
                 &mut out,
             );
             line += memchr::memchr_iter(b'\n', &data[counted_to..start]).count();
@@ -584,10 +587,6 @@ const MADE_UP_DIRS: &[&str] = &[
     "testutils",
     "testhelpers",
     "e2e",
-    // A specification's or a library's known-answer tests (`test_vectors/v2.json`).
-    "test_vectors",
-    "test-vectors",
-    "testvectors",
     // Translations: the labels of a form ("password": "Palavra-passe").
     "translations",
     "locales",
@@ -595,6 +594,11 @@ const MADE_UP_DIRS: &[&str] = &[
     "i18n",
     "l10n",
 ];
+
+/// A specification's or a library's known-answer tests, as a directory's name
+/// (`test_vectors/v2.json`) or in a file's (`bip352_send_and_receive_test_vectors.json`,
+/// `jwk_test_vectors.rs`).
+const KNOWN_ANSWER_TESTS: &[&str] = &["test_vectors", "test-vectors", "testvectors"];
 
 /// A directory of examples under a longer name: `examples_old`, `example-app`,
 /// `samples.v2`.
@@ -621,7 +625,13 @@ pub fn is_made_up_path(path: &str) -> bool {
     let Some(name) = parts.next_back() else {
         return false;
     };
-    if parts.any(|d| MADE_UP_DIRS.iter().any(|t| d.eq_ignore_ascii_case(t)) || is_example_dir(d)) {
+    if parts.any(|d| {
+        MADE_UP_DIRS
+            .iter()
+            .chain(KNOWN_ANSWER_TESTS)
+            .any(|t| d.eq_ignore_ascii_case(t))
+            || is_example_dir(d)
+    }) {
         return true;
     }
     let stem = name.split('.').next().unwrap_or(name);
@@ -640,13 +650,9 @@ pub fn is_made_up_path(path: &str) -> bool {
             "-test.",
             "_spec.",
             ".examples.",
-            // Known-answer tests (`bip352_send_and_receive_test_vectors.json`,
-            // `jwk_test_vectors.rs`).
-            "test_vectors",
-            "test-vectors",
-            "testvectors",
         ]
         .iter()
+        .chain(KNOWN_ANSWER_TESTS)
         .any(|m| lower.contains(m))
         || ["Test", "Tests", "Spec"].iter().any(|s| {
             stem.len() > s.len()

@@ -152,6 +152,7 @@ fn planted_credentials_are_found_among_decoys_with_few_false_positives() {
             "gen",
             &|_| false,
             false,
+            &Default::default(),
             &mut fs,
         );
         for p in &planted {

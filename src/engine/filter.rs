@@ -318,13 +318,26 @@ fn set_off_as_example(before: &[u8]) -> bool {
     })
 }
 
-/// True for a JWT whose `exp` claim has passed: an expired token no longer
-/// authenticates (documentation's tokens from years ago, recorded test sessions).
+/// True for a JWT whose claims are made up ([`claims_name_an_example`]) or have
+/// expired ([`claims_expired`]); its payload is decoded once for both.
+fn jwt_claims_made_up(token: &[u8]) -> bool {
+    jwt_part(token, 1).is_some_and(|p| claims_name_an_example(&p) || claims_expired(&p))
+}
+
+/// [`claims_expired`] for a whole JWT.
+#[cfg(test)]
 fn jwt_expired(token: &[u8]) -> bool {
-    let Some(payload) = jwt_part(token, 1) else {
+    jwt_part(token, 1).is_some_and(|p| claims_expired(&p))
+}
+
+/// True for a JWT payload whose `exp` claim has passed: an expired token no longer
+/// authenticates (documentation's tokens from years ago, recorded test sessions).
+/// Parsed only when the payload names `exp`.
+fn claims_expired(payload: &[u8]) -> bool {
+    if memchr::memmem::find(payload, b"\"exp\"").is_none() {
         return false;
-    };
-    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(&payload) else {
+    }
+    let Ok(claims) = serde_json::from_slice::<serde_json::Value>(payload) else {
         return false;
     };
     let now = std::time::SystemTime::now()
@@ -433,7 +446,6 @@ pub fn confidence(
         || ascending_run(secret, 8)
         || typed_in_order(secret)
         || set_off_as_example(before)
-        || jwt_expired(secret)
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
         || (rule.generic
             && (is_uuid(secret)
@@ -446,7 +458,7 @@ pub fn confidence(
         || in_signed_request(before, after)
         || in_base64_block(preceding, before, secret, after)
         || jwt_signed_with_example_key(secret)
-        || jwt_with_example_claims(secret)
+        || jwt_claims_made_up(secret)
         || (rule.free_form
             && (in_test_module
                 || free_form_looks_made_up(secret, preceding, before, after)
@@ -755,9 +767,7 @@ fn in_assertion(above: &[u8], before: &[u8]) -> bool {
             .count();
         name.get(word) == Some(&b'(')
     };
-    let last = above.strip_suffix(b"\n").map_or(&[][..], |a| {
-        &a[memchr::memrchr(b'\n', a).map_or(0, |i| i + 1)..]
-    });
+    let last = above.strip_suffix(b"\n").map_or(&[][..], last_line);
     opens_assertion(before) || opens_assertion(last)
 }
 
@@ -767,27 +777,38 @@ fn in_assertion(above: &[u8], before: &[u8]) -> bool {
 /// (`"EAAAlSjBKJBZ…\\n"`, Square's prefix, in a post-quantum test key).
 fn in_base64_block(preceding: &[u8], before: &[u8], secret: &[u8], after: &[u8]) -> bool {
     let base64 = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/');
-    // What a string literal puts around a line of a block.
-    let bare = |line: &[u8]| -> Vec<u8> {
+    // What a string literal puts around a line of a block, skipped where it stands.
+    fn bare(line: &[u8]) -> impl Iterator<Item = u8> + '_ {
         line.iter()
             .copied()
             .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'"' | b'\'' | b','))
-            .collect::<Vec<u8>>()
-    };
-    if secret.len() < 48 || !secret.iter().all(base64) || !bare(before).is_empty() {
+    }
+    if secret.len() < 48 || !secret.iter().all(base64) || bare(before).next().is_some() {
         return false;
     }
-    let rest = bare(rest_of_line(after));
-    if !(rest.is_empty() || rest == b"\\n") {
+    // Nothing after the value but an escaped newline.
+    let mut rest = bare(rest_of_line(after));
+    if !matches!(
+        (rest.next(), rest.next(), rest.next()),
+        (None, _, _) | (Some(b'\\'), Some(b'n'), None)
+    ) {
         return false;
     }
     let Some(above) = preceding.strip_suffix(b"\n") else {
         return false;
     };
-    let line = bare(&above[memchr::memrchr(b'\n', above).map_or(0, |i| i + 1)..]);
-    let line = line.strip_suffix(b"\\n").unwrap_or(&line);
-    let body = line.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    body >= 60 && line[..body].iter().all(base64)
+    // The line above: 60 or more base64 characters, `=` padding, perhaps `\n`.
+    let (mut body, mut padding) = (0, false);
+    let mut line = bare(last_line(above)).peekable();
+    while let Some(b) = line.next() {
+        match b {
+            b'=' => padding = true,
+            b'\\' if line.next() == Some(b'n') && line.peek().is_none() => break,
+            b if base64(&b) && !padding => body += 1,
+            _ => return false,
+        }
+    }
+    body >= 60
 }
 
 /// Where the first Rust unit-test module of `data` starts (`#[cfg(test)]` and then
@@ -807,9 +828,7 @@ pub fn rust_test_module_start(data: &[u8]) -> Option<usize> {
 /// and decodes to printable ASCII: a generated secret decodes to random bytes, so a
 /// secret that reads as text was typed ("TestSecretSuperSecret").
 fn base32_text(v: &[u8]) -> Option<Vec<u8>> {
-    let body = v.strip_suffix(b"=").map_or(v, |_| {
-        &v[..v.len() - v.iter().rev().take_while(|&&b| b == b'=').count()]
-    });
+    let body = &v[..v.len() - v.iter().rev().take_while(|&&b| b == b'=').count()];
     if body.len() < 16
         || !body
             .iter()
@@ -1001,14 +1020,17 @@ const EXAMPLE_JWT_CLAIMS: &[&str] = &[
     "example",
 ];
 
-/// True for a JWT whose payload holds one of the [`EXAMPLE_JWT_CLAIMS`].
+/// [`claims_name_an_example`] for a whole JWT.
+#[cfg(test)]
 fn jwt_with_example_claims(token: &[u8]) -> bool {
-    let Some(payload) = jwt_part(token, 1) else {
-        return false;
-    };
+    jwt_part(token, 1).is_some_and(|p| claims_name_an_example(&p))
+}
+
+/// True for a JWT payload that holds one of the [`EXAMPLE_JWT_CLAIMS`].
+fn claims_name_an_example(payload: &[u8]) -> bool {
     EXAMPLE_JWT_CLAIMS
         .iter()
-        .any(|c| contains_ignore_ascii_case(&payload, c.as_bytes()))
+        .any(|c| contains_ignore_ascii_case(payload, c.as_bytes()))
 }
 
 /// True when the secret is the password of a URI's `user:password@` whose user is
@@ -1633,14 +1655,14 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
-    // A quoted value cut short by the rule's characters, whose quotes hold an
-    // elision further on (`"PLTZ/RHpF8C@QEPHT3fETV&0:uRVw0[b*A3pH..."`), or
-    // Cloudflare Web Analytics' beacon token, which every page it counts carries.
-    if (quoted && elided_further_on(data, start, end)) || in_cf_beacon(data, start) {
-        return false;
-    }
-    // Checked last, as they look around the value.
-    !(names_its_key(data, start, alnum) || in_meeting_link(data, start))
+    // Checked last, as they look around the value: also a quoted value cut short by
+    // the rule's characters, whose quotes hold an elision further on
+    // (`"PLTZ/RHpF8C@QEPHT3fETV&0:uRVw0[b*A3pH..."`), and Cloudflare Web Analytics'
+    // beacon token, which every page it counts carries.
+    !(names_its_key(data, start, alnum)
+        || in_meeting_link(data, start)
+        || (quoted && elided_further_on(data, start, end))
+        || in_cf_beacon(data, start))
 }
 
 /// True when the quoted text that a value at `start..end` begins holds an elision
@@ -1656,9 +1678,15 @@ fn elided_further_on(data: &[u8], start: usize, end: usize) -> bool {
 /// True when the line before `start` holds a `data-cf-beacon` attribute, whose
 /// token Cloudflare Web Analytics publishes in every page it counts.
 fn in_cf_beacon(data: &[u8], start: usize) -> bool {
-    let near = &data[start.saturating_sub(128)..start];
-    let line = &near[memchr::memrchr(b'\n', near).map_or(0, |i| i + 1)..];
-    contains_ignore_ascii_case(line, b"data-cf-beacon")
+    contains_ignore_ascii_case(
+        last_line(&data[start.saturating_sub(128)..start]),
+        b"data-cf-beacon",
+    )
+}
+
+/// The text after the last newline in `text`: the end of `text`'s last line.
+fn last_line(text: &[u8]) -> &[u8] {
+    &text[memchr::memrchr(b'\n', text).map_or(0, |i| i + 1)..]
 }
 
 /// `v`'s ASCII letters and digits in lowercase, in `buf` (cut at its length).

@@ -265,7 +265,7 @@ mod prop {
             let m = find(&e, text.as_bytes());
             prop_assert_eq!(m.len(), 1);
             let mut fs = Vec::new();
-            finding::build(&e, text.as_bytes(), 0, &m, "p", &|_| false, false, &mut fs);
+            finding::build(&e, text.as_bytes(), 0, &m, "p", &|_| false, false, &Default::default(), &mut fs);
             prop_assert_eq!(fs[0].line, before.len() + 1);
             prop_assert_eq!(fs[0].column, prefix.chars().count() + 1);
             prop_assert_eq!(fs[0].secret.as_str(), token);
