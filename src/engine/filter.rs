@@ -61,9 +61,15 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if rule.confidence > Confidence::Low && is_slug(secret)
         || rule.confidence == Confidence::Medium && {
             let name = without_generation_number(secret);
-            is_type_name(name) || is_pascal_name(name) || is_camel_name(name, 3)
+            is_type_name(name)
+                || is_pascal_name(name)
+                || is_camel_name(name, 3)
+                || is_attribute_access(name)
         }
     {
+        return None;
+    }
+    if is_commit_pin(data, start, end) {
         return None;
     }
     // Key rules match DER in base64 by design; any other rule's value holding it is a
@@ -92,7 +98,12 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         && (!generic_value_ok(data, start, end)
             || decoded.as_deref().is_some_and(is_placeholder_value)
             || contains_ignore_ascii_case(secret, b"example")
-            || is_non_secret_token_key(key_before(data, start)))
+            || {
+                let key = key_before(data, start);
+                // A WebRTC session description's ICE password (`a=ice-pwd:…`), made
+                // for one call and sent in the clear to set it up.
+                is_non_secret_token_key(key) || key.eq_ignore_ascii_case(b"ice-pwd")
+            })
     {
         return None;
     }
@@ -116,6 +127,31 @@ fn names_a_password_constant(v: &[u8]) -> bool {
                 i == 0 || v[i - 1] == b'_' || end == v.len() || v[end] == b'_'
             })
         })
+}
+
+/// True for an attribute read off an object (`self.qdrant_config.qdrant_api_key`,
+/// `settings.stripe.secret`): a lowercase object's name, then names, at least two of
+/// them. A token format that admits dots is caught by it only if its every piece
+/// reads as a word.
+fn is_attribute_access(v: &[u8]) -> bool {
+    let Some(dot) = memchr::memchr(b'.', v) else {
+        return false;
+    };
+    dot >= 2
+        && v[..dot].iter().all(u8::is_ascii_lowercase)
+        && v[dot + 1..].contains(&b'.')
+        && is_property_path(v)
+}
+
+/// True for a git commit pinned after a repository (`…/weave-stainless.git@9ce4f07…`
+/// in a `git+https` requirement, `uses: org/action@<sha>` in a workflow): 40 hex
+/// digits right after `@`, with a path before them, are a commit's name.
+fn is_commit_pin(data: &[u8], start: usize, end: usize) -> bool {
+    end - start == 40
+        && data[start..end].iter().all(u8::is_ascii_hexdigit)
+        && start > 0
+        && data[start - 1] == b'@'
+        && run_before(data, start - 1, |b| matches!(b, b'"' | b'\'')).contains(&b'/')
 }
 
 /// `v` without a trailing `_` and number: a class generated a second time carries one
@@ -175,6 +211,8 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
     "csrftoken",
     "xsrftoken",
     "versiontoken",
+    // A search engine's id for an image in its results (DuckDuckGo's `image_token`).
+    "imagetoken",
 ];
 
 /// True for the name of an identifier (`id`, `uuid`, `"_id"`, `guid`) or of a token
@@ -509,6 +547,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || introduces_example(above)
         || introduces_example_inline(before)
         || repeats_login(preceding, before, after, secret)
+        || names_the_product(above, before, secret)
         || names_example_host(&before[before.len().saturating_sub(256)..])
         || names_example_host(rest_of_line(after))
 }
@@ -651,7 +690,7 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
         })
 }
 
-/// True when a free-form value, a plain lowercase word, repeats a name given just
+/// True when a free-form value, a plain word (`editor`, `Action`), repeats a name given just
 /// before it on its line or the line above, or the database named after it in a URI:
 /// the password is the user's name (`username="editor", password="editor"`,
 /// `cassandra` / `cassandra`) or the database's
@@ -659,7 +698,7 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
 /// (A name that is not a plain word, `specialbill_user`, is more likely a real
 /// account's, and keeps its confidence.)
 fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -> bool {
-    if !(3..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_lowercase) {
+    if !(3..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
     let whole_word_in = |text: &[u8]| {
@@ -686,6 +725,26 @@ fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
                     .get(secret.len())
                     .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
         })
+}
+
+/// True when a lowercase word for a password is the name, capitalized, of the product
+/// or client set up on the lines above (`MilvusClient({… password: 'milvus'})`): a
+/// product's default password, as its READMEs give it.
+fn names_the_product(above: &[u8], before: &[u8], secret: &[u8]) -> bool {
+    if !(4..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let capitalized_in = |text: &[u8]| {
+        text.windows(secret.len()).enumerate().any(|(i, w)| {
+            w[0] == secret[0].to_ascii_uppercase()
+                && w[1..] == secret[1..]
+                && (i == 0 || !text[i - 1].is_ascii_alphanumeric())
+                && text
+                    .get(i + secret.len())
+                    .is_none_or(|b| !b.is_ascii_lowercase())
+        })
+    };
+    capitalized_in(above) || capitalized_in(&before[before.len().saturating_sub(200)..])
 }
 
 /// True for two lowercase words joined by a hyphen (`pass: `collision-filter``): most
@@ -888,6 +947,9 @@ fn typed_pattern(v: &[u8]) -> bool {
     {
         return true;
     }
+    if made_of_runs(v) {
+        return true;
+    }
     // One half typed twice (`peWcBiMOS9HrZG15peWcBiMOS9HrZG15`).
     if v.len() >= 16 && v.len().is_multiple_of(2) && v[..v.len() / 2] == v[v.len() / 2..] {
         return true;
@@ -901,6 +963,26 @@ fn typed_pattern(v: &[u8]) -> bool {
             >= 2
 }
 
+/// True for a value of six or more letters and digits made only of ascending runs of
+/// three or more (`abc123ABC`, `xyz789`, `123abcd`): the stand-in passwords of
+/// documentation, typed along the alphabet and the digits.
+fn made_of_runs(v: &[u8]) -> bool {
+    if v.len() < 6 || !v.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let mut run = 1;
+    for w in v.windows(2) {
+        if ascends(w[0], w[1]) {
+            run += 1;
+        } else if run < 3 {
+            return false;
+        } else {
+            run = 1;
+        }
+    }
+    run >= 3
+}
+
 /// Rows of a keyboard typed along (`asdfqwer1234asdf`), and the shifted digits
 /// (`pass!@#$%^&*()`, also percent-encoded as in a URI).
 const KEYBOARD_RUNS: &[&str] = &["qwert", "asdf", "zxcv", "!@#$%", "%21%40%23%24"];
@@ -912,13 +994,17 @@ const KEYBOARD_RUNS: &[&str] = &["qwert", "asdf", "zxcv", "!@#$%", "%21%40%23%24
 fn ascending_run(v: &[u8], n: usize) -> bool {
     let mut run = 1;
     v.windows(2).any(|w| {
-        let (a, b) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
-        let step = a.checked_add(1) == Some(b)
-            && (a.is_ascii_digit() && b.is_ascii_digit()
-                || a.is_ascii_lowercase() && b.is_ascii_lowercase());
-        run = if step { run + 1 } else { 1 };
+        run = if ascends(w[0], w[1]) { run + 1 } else { 1 };
         run >= n
     })
+}
+
+/// True when `b` follows `a` in the alphabet (either case) or among the digits.
+fn ascends(a: u8, b: u8) -> bool {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    a.checked_add(1) == Some(b)
+        && (a.is_ascii_digit() && b.is_ascii_digit()
+            || a.is_ascii_lowercase() && b.is_ascii_lowercase())
 }
 
 /// True for an e-mail address (`data@sunpy.org`): as a password, the convention of
@@ -1293,6 +1379,12 @@ fn encodes_placeholder_credentials(secret: &[u8]) -> bool {
 /// The decoded half of [`encodes_placeholder_credentials`]: `text` is `user:password`
 /// with a placeholder or stand-in password.
 fn is_placeholder_credentials(text: &[u8]) -> bool {
+    // Or a JSON object's password (`{"UserID":"defaultUser","Password":"defaultPassword"}`,
+    // a local development server's fixed token).
+    if text.starts_with(b"{") {
+        return json_password(text)
+            .is_some_and(|p| is_placeholder(p) || names_password_word(p) || looks_like_example(p));
+    }
     let Some(colon) = text.iter().position(|&b| b == b':') else {
         return false;
     };
@@ -1306,6 +1398,20 @@ fn is_placeholder_credentials(text: &[u8]) -> bool {
 
 /// What a short value decodes to when it is base64 (alphabet checked first, so that
 /// most tokens are turned away without a decoding attempt).
+/// The string value of a `"password"` key (any case, also `"Password"`) in a JSON
+/// text, if it has one.
+fn json_password(text: &[u8]) -> Option<&[u8]> {
+    const KEY: &[u8] = b"password\"";
+    let at = (0..text.len().saturating_sub(KEY.len())).find(|&i| {
+        text[i..i + KEY.len()].eq_ignore_ascii_case(KEY) && i > 0 && text[i - 1] == b'"'
+    })?;
+    let rest = text[at + KEY.len()..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?;
+    let rest = rest.trim_ascii_start().strip_prefix(b"\"")?;
+    Some(&rest[..memchr::memchr(b'"', rest)?])
+}
+
 fn short_base64_text(value: &[u8]) -> Option<Vec<u8>> {
     let alphabet = value
         .iter()
@@ -1462,6 +1568,19 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
                 && identifier_words(w).is_some();
         }
         if lowercase_names || (pieces >= 3 && camel_names) {
+            return false;
+        }
+    }
+    // A resource kind of Google's APIs, a service and a type's name joined by `#`
+    // (`identitytoolkit#ResetPasswordResponse`, `storage#object`).
+    if let Some(hash) = memchr::memchr(b'#', v) {
+        let (service, kind) = (&v[..hash], &v[hash + 1..]);
+        if service.len() >= 3
+            && service.iter().all(u8::is_ascii_lowercase)
+            && kind.len() >= 3
+            && kind.iter().all(u8::is_ascii_alphanumeric)
+            && identifier_words(kind).is_some()
+        {
             return false;
         }
     }
@@ -2067,7 +2186,8 @@ fn is_pascal_name(v: &[u8]) -> bool {
             .take_while(|b| b.is_ascii_digit())
             .count();
         let end = i + 1 + lower + digits;
-        if lower == 0 && end < v.len() {
+        // A lone capital ends the name, or carries a number (`PatchV1Request`).
+        if lower == 0 && digits == 0 && end < v.len() {
             return false;
         }
         let word = &v[i + 1..i + 1 + lower];
@@ -2233,6 +2353,13 @@ mod tests {
             b"'\n",
             b"cassandra"
         ));
+        // Capitalized, as a type stub's enum gives both (`…_USERNAME: "Action"`).
+        assert!(repeats_login(
+            b"    REMOVE_USER_BY_USERNAME: \"Action\"\n",
+            b"    RESET_USER_PASSWORD: \"",
+            b"\"\n",
+            b"Action"
+        ));
         let uri = "postgresql://postgres:bitcoinlib@localhost:5432/bitcoinlib";
         let at = uri.find("bitcoinlib").unwrap();
         assert!(repeats_login(
@@ -2359,9 +2486,75 @@ mod tests {
             b"e3b68aa711e6deadc62d5b76355674b0ef7cc3116062ddba"
         ));
         assert!(!typed_pattern(b"k7Qm2xVz9LpR4tWn8YbC3dFh6JsE1aGu"));
-        assert!(!typed_pattern(b"abc123XYZdef456"));
+        assert!(!typed_pattern(b"k7abcQm2x123VzLp"));
+        // Made only of such runs, a value is typed along the keys.
+        assert!(typed_pattern(b"abc123ABC"));
+        assert!(typed_pattern(b"abc123XYZdef456"));
+        assert!(typed_pattern(b"xyz789"));
+        assert!(!typed_pattern(b"abc12"));
+        assert!(!typed_pattern(b"abc12xyz"));
         // Any byte, as a binary file's may be.
         assert!(!typed_pattern(b"\xfe\xff\xff\x00\x01"));
+    }
+
+    #[test]
+    fn a_product_named_as_its_password_is_a_default() {
+        let above =
+            b"// With authentication\nconst client = new MilvusClient({\n  username: 'root',\n";
+        assert!(names_the_product(above, b"  password: '", b"milvus"));
+        assert!(!names_the_product(above, b"  password: '", b"milvusdb"));
+        assert!(!names_the_product(
+            b"const client = new Client({\n",
+            b"password: '",
+            b"milvus"
+        ));
+        // Lowercase in the text is a word of it, not the product's name.
+        assert!(!names_the_product(
+            b"# the milvus server\n",
+            b"password: '",
+            b"milvus"
+        ));
+    }
+
+    #[test]
+    fn kinds_session_passwords_and_json_defaults_are_not_secrets() {
+        assert!(!ok_at(
+            "ResetPassword = \"identitytoolkit#ResetPasswordResponse\",",
+            "identitytoolkit#ResetPasswordResponse"
+        ));
+        assert!(ok_at("password = \"hunt#Er2kq9Zt\"", "hunt#Er2kq9Zt"));
+        assert!(is_pascal_name(b"LibrariesDocumentsPatchV1Request"));
+        assert!(is_placeholder_credentials(
+            br#"{"UserID":"defaultUser","Password":"defaultPassword"}"#
+        ));
+        assert!(!is_placeholder_credentials(
+            br#"{"UserID":"svc","Password":"Zq8#kLm2vR9t"}"#
+        ));
+        assert_eq!(json_password(br#"{"password" : "x1"}"#), Some(&b"x1"[..]));
+        assert_eq!(json_password(br#"{"old_password": 1}"#), None);
+    }
+
+    #[test]
+    fn attribute_reads_and_commit_pins_are_not_tokens() {
+        assert!(is_attribute_access(b"self.qdrant_config.qdrant_api_key"));
+        assert!(is_attribute_access(b"settings.stripe.secret_key"));
+        assert!(!is_attribute_access(b"config.api_key"));
+        assert!(!is_attribute_access(b"Kq9x.dE3v.Wz7pLm"));
+        assert!(!is_attribute_access(b"sk.eyJ1Ijoiam9obiJ9.Xk2pQ9vLw"));
+        let sha = "9ce4f0792a54f05fba22531faee0c439ae9d70fa";
+        let pin = format!("\"sdk @ git+https://github.com/wandb/weave-stainless.git@{sha}\"");
+        let at = pin.find(sha).unwrap();
+        assert!(is_commit_pin(pin.as_bytes(), at, at + 40));
+        let uses = format!("uses: wandb/action@{sha}");
+        let at = uses.find(sha).unwrap();
+        assert!(is_commit_pin(uses.as_bytes(), at, at + 40));
+        // Not after `@` with a path: a key in a URI's user part, or a bare value.
+        let key = format!("WANDB_API_KEY={sha}");
+        let at = key.find(sha).unwrap();
+        assert!(!is_commit_pin(key.as_bytes(), at, at + 40));
+        let user = format!("https://api:{sha}@api.wandb.ai");
+        let at = user.find(sha).unwrap();
+        assert!(!is_commit_pin(user.as_bytes(), at, at + 40));
     }
 
     #[test]
