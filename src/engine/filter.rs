@@ -65,6 +65,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_pascal_name(name)
                 || is_camel_name(name, 3)
                 || is_attribute_access(name)
+                || is_secret_variable(name)
         }
     {
         return None;
@@ -90,7 +91,8 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || memchr::memmem::find(secret, b"[^").is_some()
                 || is_prompt_fragment(secret)
                 || is_word_in_any_script(secret)
-                || names_a_password_constant(secret)))
+                || names_a_password_constant(secret)
+                || is_annotated_assignment(secret)))
     {
         return None;
     }
@@ -108,6 +110,27 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     Some(e)
+}
+
+/// True for a type annotation and the start of its assignment, taken for the value
+/// when a key is annotated (`jwt_secret_key: str = ""` gives `str = "`): a type's
+/// name (`str`, `Optional[str]`, `SecretStr | None`), then ` = `.
+fn is_annotated_assignment(v: &[u8]) -> bool {
+    memchr::memmem::find(v, b" = ").is_some_and(|eq| {
+        let ty = &v[..eq];
+        // Spaces only beside `|` and `,` (`str | None`, `Dict[str, str]`): not words.
+        let lone_space = ty.iter().enumerate().any(|(i, &b)| {
+            b == b' '
+                && !matches!(ty.get(i + 1), Some(b'|'))
+                && !matches!(i.checked_sub(1).map(|j| ty[j]), Some(b'|' | b','))
+        });
+        ty.first().is_some_and(u8::is_ascii_alphabetic)
+            && !lone_space
+            && ty.iter().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'_' | b'.' | b'[' | b']' | b',' | b' ' | b'|')
+            })
+    })
 }
 
 /// True for a constant's name in capitals that says it stands for a password
@@ -141,6 +164,16 @@ fn is_attribute_access(v: &[u8]) -> bool {
         && v[..dot].iter().all(u8::is_ascii_lowercase)
         && v[dot + 1..].contains(&b'.')
         && is_property_path(v)
+}
+
+/// True for a variable's name in snake case that names a secret
+/// (`private_key_passphrase=key_passphrase`): the code passes the secret on, it does
+/// not hold it.
+fn is_secret_variable(v: &[u8]) -> bool {
+    v.contains(&b'_')
+        && v.iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
+        && names_a_secret(v)
 }
 
 /// True for a git commit pinned after a repository (`…/weave-stainless.git@9ce4f07…`
@@ -213,6 +246,8 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
     "versiontoken",
     // A search engine's id for an image in its results (DuckDuckGo's `image_token`).
     "imagetoken",
+    // A secret's digest, as detect-secrets' `.secrets.baseline` lists each finding.
+    "hashedsecret",
 ];
 
 /// True for the name of an identifier (`id`, `uuid`, `"_id"`, `guid`) or of a token
@@ -335,6 +370,36 @@ fn in_signed_form(before: &[u8]) -> bool {
     ]
     .iter()
     .any(|f| contains_ignore_ascii_case(before, f.as_bytes()))
+}
+
+/// Phrases that end a sentence showing what a value looks like.
+const SHAPE_PHRASES: &[&str] = &["look like", "looks like", "something like", "such as"];
+
+/// True when the value is shown as what one looks like: a phrase of
+/// [`SHAPE_PHRASES`] right before it, or ending the line above when only a comment's
+/// marker precedes it (`# The API Key … will look something like:` / `#    api-60F0…`,
+/// a plugin's documentation).
+fn shown_as_a_shape(preceding: &[u8], before: &[u8]) -> bool {
+    let ends_in_phrase = |text: &[u8]| {
+        let text = text.trim_ascii_end();
+        let text = text.strip_suffix(b":").unwrap_or(text).trim_ascii_end();
+        SHAPE_PHRASES.iter().any(|p| {
+            ends_with_ignore_case(text, p.as_bytes())
+                && text
+                    .len()
+                    .checked_sub(p.len() + 1)
+                    .is_none_or(|i| !text[i].is_ascii_alphanumeric())
+        })
+    };
+    if ends_in_phrase(before) {
+        return true;
+    }
+    let marker_only = before.iter().all(|b| b" \t#/*;-\"'`".contains(b));
+    marker_only && {
+        let above = preceding.trim_ascii_end();
+        let line = &above[memchr::memrchr(b'\n', above).map_or(0, |i| i + 1)..];
+        ends_in_phrase(line)
+    }
 }
 
 /// True when the text right before a value on its line sets it off as an example
@@ -484,6 +549,7 @@ pub fn confidence(
         || ascending_run(secret, 8)
         || typed_in_order(secret)
         || set_off_as_example(before)
+        || shown_as_a_shape(preceding, before)
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
         || (rule.generic
             && (is_uuid(secret)
@@ -547,7 +613,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || introduces_example(above)
         || introduces_example_inline(before)
         || repeats_login(preceding, before, after, secret)
-        || names_the_product(above, before, secret)
+        || names_the_product(above, before, after, secret)
         || names_example_host(&before[before.len().saturating_sub(256)..])
         || names_example_host(rest_of_line(after))
 }
@@ -727,24 +793,44 @@ fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
         })
 }
 
-/// True when a lowercase word for a password is the name, capitalized, of the product
-/// or client set up on the lines above (`MilvusClient({… password: 'milvus'})`): a
-/// product's default password, as its READMEs give it.
-fn names_the_product(above: &[u8], before: &[u8], secret: &[u8]) -> bool {
-    if !(4..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_lowercase) {
+/// True when a password that is a plain word, in one case (`milvus`, `KYLIN`), names
+/// the product, client or database set up around it: a class or setting on the
+/// lines above or before it on its line (`MilvusClient({`, `conn_id="kylin_default"`),
+/// or a name after it on its line or the next (`mysqldump -u root -pdatahub datahub`,
+/// `schema="airflow"`). That is a product's default password, as its READMEs and
+/// default connections give it.
+fn names_the_product(above: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -> bool {
+    let one_case = secret.iter().all(u8::is_ascii_lowercase)
+        || secret.iter().all(u8::is_ascii_uppercase)
+        || secret[0].is_ascii_uppercase() && secret[1..].iter().all(u8::is_ascii_lowercase);
+    if !(4..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_alphabetic) || !one_case
+    {
         return false;
     }
-    let capitalized_in = |text: &[u8]| {
+    // As a word, or a name's first word (`MilvusClient`, `kylin_default`); not as
+    // another password's value (`MYSQL_PASSWORD=…` above `MYSQL_ROOT_PASSWORD=…`: the
+    // same password set twice is no less real).
+    let named_in = |text: &[u8]| {
         text.windows(secret.len()).enumerate().any(|(i, w)| {
-            w[0] == secret[0].to_ascii_uppercase()
-                && w[1..] == secret[1..]
+            let line_start = memchr::memrchr(b'\n', &text[..i]).map_or(0, |n| n + 1);
+            w.eq_ignore_ascii_case(secret)
                 && (i == 0 || !text[i - 1].is_ascii_alphanumeric())
-                && text
-                    .get(i + secret.len())
-                    .is_none_or(|b| !b.is_ascii_lowercase())
+                && text.get(i + secret.len()).is_none_or(|&b| {
+                    !b.is_ascii_alphanumeric()
+                        || (b.is_ascii_uppercase() && w[w.len() - 1].is_ascii_lowercase())
+                })
+                && !["pass", "pwd", "secret"]
+                    .iter()
+                    .any(|k| contains_ignore_ascii_case(&text[line_start..i], k.as_bytes()))
         })
     };
-    capitalized_in(above) || capitalized_in(&before[before.len().saturating_sub(200)..])
+    // The value's own quote or the space before it ends `before`; what precedes the
+    // separator is its key, which names the password, not the product.
+    let after = &after[..after.len().min(256)];
+    let next_lines = &after[..memchr::memchr_iter(b'\n', after)
+        .nth(1)
+        .unwrap_or(after.len())];
+    named_in(above) || named_in(&before[before.len().saturating_sub(200)..]) || named_in(next_lines)
 }
 
 /// True for two lowercase words joined by a hyphen (`pass: `collision-filter``): most
@@ -988,14 +1074,15 @@ fn made_of_runs(v: &[u8]) -> bool {
 const KEYBOARD_RUNS: &[&str] = &["qwert", "asdf", "zxcv", "!@#$%", "%21%40%23%24"];
 
 /// True when `v` holds `n` or more letters or digits in ascending order
-/// (`SCW1234567890ABCDEFG`, `abcdefgh`): typed into a token's shape. In a random
-/// base62 token a run of eight happens about once in 10^12 positions, so even a
-/// provider's exact format holding one is an example.
+/// (`SCW1234567890ABCDEFG`, `abcdefgh`), or descending (`987654321`): typed into a
+/// token's shape. In a random base62 token a run of eight happens about once in
+/// 10^12 positions, so even a provider's exact format holding one is an example.
 fn ascending_run(v: &[u8], n: usize) -> bool {
-    let mut run = 1;
+    let (mut up, mut down) = (1, 1);
     v.windows(2).any(|w| {
-        run = if ascends(w[0], w[1]) { run + 1 } else { 1 };
-        run >= n
+        up = if ascends(w[0], w[1]) { up + 1 } else { 1 };
+        down = if ascends(w[1], w[0]) { down + 1 } else { 1 };
+        up >= n || down >= n
     })
 }
 
@@ -1571,6 +1658,22 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
             return false;
         }
     }
+    // A module's relative name (`".destination_mongodb"`, in a package's table of
+    // lazily imported classes).
+    if let Some(module) = v.strip_prefix(b".") {
+        let module = module
+            .trim_ascii_start()
+            .strip_prefix(b".")
+            .unwrap_or(module);
+        if module.first().is_some_and(u8::is_ascii_lowercase)
+            && module
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.'))
+            && identifier_words(module).is_some()
+        {
+            return false;
+        }
+    }
     // A resource kind of Google's APIs, a service and a type's name joined by `#`
     // (`identitytoolkit#ResetPasswordResponse`, `storage#object`).
     if let Some(hash) = memchr::memchr(b'#', v) {
@@ -2118,6 +2221,7 @@ const SECRET_WORDS: &[&str] = &[
     "password",
     "passwd",
     "secret",
+    "passphrase",
     "token",
     "apikey",
     "api_key",
@@ -2406,6 +2510,9 @@ mod tests {
         assert!(ascending_run(b"xABCDEFGHy", 8));
         assert!(!ascending_run(b"SCWK7QM2XVZ9LPR4TWN8", 8));
         assert!(!ascending_run(b"abcdefg", 8));
+        assert!(ascending_run(b"re_FmABCDEF_987654321zqb", 8));
+        assert!(ascending_run(b"zyxwvutsrq", 8));
+        assert!(!ascending_run(b"9876543", 8));
     }
 
     #[test]
@@ -2501,19 +2608,102 @@ mod tests {
     fn a_product_named_as_its_password_is_a_default() {
         let above =
             b"// With authentication\nconst client = new MilvusClient({\n  username: 'root',\n";
-        assert!(names_the_product(above, b"  password: '", b"milvus"));
-        assert!(!names_the_product(above, b"  password: '", b"milvusdb"));
+        let after = b"',\n});\n";
+        assert!(names_the_product(above, b"  password: '", after, b"milvus"));
+        assert!(!names_the_product(
+            above,
+            b"  password: '",
+            after,
+            b"milvusdb"
+        ));
         assert!(!names_the_product(
             b"const client = new Client({\n",
             b"password: '",
+            after,
             b"milvus"
         ));
-        // Lowercase in the text is a word of it, not the product's name.
+        // Inside a longer word it is not the name (`milvusdb`, `Milvuses`).
         assert!(!names_the_product(
-            b"# the milvus server\n",
+            b"# the milvusdb server\n",
             b"password: '",
+            after,
             b"milvus"
         ));
+        // Upper case, with the connection's id above it.
+        let above = b"Connection(\n    conn_id=\"kylin_default\",\n    login=\"ADMIN\",\n";
+        assert!(names_the_product(
+            above,
+            b"    password=\"",
+            b"\",\n",
+            b"KYLIN"
+        ));
+        // The database named after it on its line, or the schema on the next.
+        assert!(names_the_product(
+            b"",
+            b"mysqldump -u root -p",
+            b" datahub > dump.sql\n",
+            b"datahub"
+        ));
+        assert!(names_the_product(
+            b"",
+            b"    password=\"",
+            b"\",\n    schema=\"airflow\",\n",
+            b"airflow"
+        ));
+        // Mixed case is no product's name.
+        assert!(!names_the_product(
+            b"DragonFly\n",
+            b"password: '",
+            after,
+            b"DrAgOn"
+        ));
+        // The same password set twice, neither one a default.
+        assert!(!names_the_product(
+            b"",
+            b"MYSQL_PASSWORD=",
+            b"\nMYSQL_ROOT_PASSWORD=bluelagoon\n",
+            b"bluelagoon"
+        ));
+        assert!(!names_the_product(
+            b"MYSQL_PASSWORD=bluelagoon\n",
+            b"MYSQL_ROOT_PASSWORD=",
+            b"\n",
+            b"bluelagoon"
+        ));
+        // Not three lines on.
+        assert!(!names_the_product(
+            b"",
+            b"password='",
+            b"'\nx=1\ny=2\nname='walrus'\n",
+            b"walrus"
+        ));
+    }
+
+    #[test]
+    fn values_shown_as_a_shape_are_examples() {
+        let above = b"# The API Key from here which will look something like:\n";
+        assert!(shown_as_a_shape(above, b"#    "));
+        assert!(shown_as_a_shape(b"", b"Keys look like "));
+        assert!(shown_as_a_shape(b"", b"a token such as: "));
+        // Code on the value's line, or a word ending in the phrase's letters.
+        assert!(!shown_as_a_shape(above, b"key = \""));
+        assert!(!shown_as_a_shape(b"", b"unlike "));
+        assert!(!shown_as_a_shape(b"# get a key like this one\n", b"#    "));
+    }
+
+    #[test]
+    fn annotations_modules_and_digests_are_not_values() {
+        assert!(is_annotated_assignment(b"str = \""));
+        assert!(is_annotated_assignment(b"Optional[str] = None"));
+        assert!(is_annotated_assignment(b"str | None = \""));
+        assert!(!is_annotated_assignment(b"hunter two = x"));
+        assert!(!is_annotated_assignment(b"x9 =Tq"));
+        assert!(!ok_at(
+            "\"AuthorizationLoginPassword\": \".destination_mongodb\",",
+            ".destination_mongodb"
+        ));
+        assert!(ok_at("password: \".Zq8kLm2vR9t\"", ".Zq8kLm2vR9t"));
+        assert!(is_non_secret_token_key(b"\"hashed_secret"));
     }
 
     #[test]
@@ -2539,6 +2729,9 @@ mod tests {
         assert!(is_attribute_access(b"self.qdrant_config.qdrant_api_key"));
         assert!(is_attribute_access(b"settings.stripe.secret_key"));
         assert!(!is_attribute_access(b"config.api_key"));
+        assert!(is_secret_variable(b"key_passphrase"));
+        assert!(is_secret_variable(b"snowflake_password"));
+        assert!(!is_secret_variable(b"k7q_mx2v9zlpr4twn8yb"));
         assert!(!is_attribute_access(b"Kq9x.dE3v.Wz7pLm"));
         assert!(!is_attribute_access(b"sk.eyJ1Ijoiam9obiJ9.Xk2pQ9vLw"));
         let sha = "9ce4f0792a54f05fba22531faee0c439ae9d70fa";
