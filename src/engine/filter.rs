@@ -104,7 +104,9 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 let key = key_before(data, start);
                 // A WebRTC session description's ICE password (`a=ice-pwd:…`), made
                 // for one call and sent in the clear to set it up.
-                is_non_secret_token_key(key) || key.eq_ignore_ascii_case(b"ice-pwd")
+                is_non_secret_token_key(key)
+                    || key.eq_ignore_ascii_case(b"ice-pwd")
+                    || in_acme_challenge(data, start, key)
             })
     {
         return None;
@@ -174,6 +176,18 @@ fn is_secret_variable(v: &[u8]) -> bool {
         && v.iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
         && names_a_secret(v)
+}
+
+/// True for the token of an ACME challenge (RFC 8555: `"type": "http-01", …,
+/// "token": "MUi-gq…"`, or under a challenge's ACME URL or error): the certificate authority hands it out to be published at a
+/// well-known URL or in DNS, so it is public by design.
+fn in_acme_challenge(data: &[u8], start: usize, key: &[u8]) -> bool {
+    key.trim_ascii().eq_ignore_ascii_case(b"token") && {
+        let near = &data[start.saturating_sub(256)..start];
+        ["http-01", "dns-01", "tls-alpn-01", "/acme/chall", ":acme:"]
+            .iter()
+            .any(|t| memchr::memmem::find(near, t.as_bytes()).is_some())
+    }
 }
 
 /// True for a git commit pinned after a repository (`…/weave-stainless.git@9ce4f07…`
@@ -812,16 +826,18 @@ fn names_the_product(above: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
     // same password set twice is no less real).
     let named_in = |text: &[u8]| {
         text.windows(secret.len()).enumerate().any(|(i, w)| {
-            let line_start = memchr::memrchr(b'\n', &text[..i]).map_or(0, |n| n + 1);
             w.eq_ignore_ascii_case(secret)
                 && (i == 0 || !text[i - 1].is_ascii_alphanumeric())
                 && text.get(i + secret.len()).is_none_or(|&b| {
                     !b.is_ascii_alphanumeric()
                         || (b.is_ascii_uppercase() && w[w.len() - 1].is_ascii_lowercase())
                 })
-                && !["pass", "pwd", "secret"]
-                    .iter()
-                    .any(|k| contains_ignore_ascii_case(&text[line_start..i], k.as_bytes()))
+                && {
+                    let line_start = memchr::memrchr(b'\n', &text[..i]).map_or(0, |n| n + 1);
+                    !["pass", "pwd", "secret"]
+                        .iter()
+                        .any(|k| contains_ignore_ascii_case(&text[line_start..i], k.as_bytes()))
+                }
         })
     };
     // The value's own quote or the space before it ends `before`; what precedes the
@@ -2722,6 +2738,20 @@ mod tests {
         ));
         assert_eq!(json_password(br#"{"password" : "x1"}"#), Some(&b"x1"[..]));
         assert_eq!(json_password(br#"{"old_password": 1}"#), None);
+    }
+
+    #[test]
+    fn acme_challenge_tokens_are_public() {
+        let json = "{\"type\": \"http-01\", \"token\": \"MUi-gqeOJdRkSb\"}";
+        let at = json.find("MUi").unwrap();
+        assert!(in_acme_challenge(json.as_bytes(), at, b"token"));
+        let url = "\"url\": \"https://ca.test/acme/challenge/x/1\",\n\"token\": \"Ys\"";
+        let at = url.find("Ys").unwrap();
+        assert!(in_acme_challenge(url.as_bytes(), at, b"token"));
+        assert!(!in_acme_challenge(url.as_bytes(), at, b"api_token"));
+        let plain = "{\"type\": \"bearer\", \"token\": \"MUi-gqeOJdRkSb\"}";
+        let at = plain.find("MUi").unwrap();
+        assert!(!in_acme_challenge(plain.as_bytes(), at, b"token"));
     }
 
     #[test]
