@@ -162,6 +162,36 @@ fn pem_key_in_a_json_string_with_escaped_newlines_is_found() {
 }
 
 #[test]
+fn a_pgp_private_key_block_of_post_quantum_size_is_found_whole() {
+    // An SLH-DSA-256s transferable secret key armors to about 120 KiB: its
+    // self-signatures are 29 KiB each.
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut body = String::new();
+    for _ in 0..1900 {
+        for _ in 0..64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            body.push(B64[(x >> 58) as usize] as char);
+        }
+        body.push('\n');
+    }
+    let d = dir();
+    write(
+        d.path(),
+        "v6-sk.asc",
+        format!(
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{body}=AbCd\n-----END PGP PRIVATE KEY BLOCK-----\n"
+        ),
+    );
+    let f = found(d.path(), &[]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].1, "private-keys.pgp");
+    assert!(f[0].2.len() > 120_000 && f[0].2.ends_with("-----END PGP PRIVATE KEY BLOCK-----"));
+}
+
+#[test]
 fn well_known_credential_files_are_understood() {
     let d = dir();
     let pw = "Vq8mK2xLp9Zt";

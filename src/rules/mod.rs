@@ -87,6 +87,9 @@ impl fmt::Display for Origin {
 pub const DEFAULT_WINDOW: usize = 512;
 /// How far before a keyword a rule's match may start.
 pub const WINDOW_BEFORE: usize = 256;
+/// The largest `window` a rule may ask for: room for a post-quantum OpenPGP secret key
+/// block (an SLH-DSA-256s key with its self-signatures armors to about 120 KiB).
+pub const MAX_WINDOW: usize = 192 << 10;
 
 /// A compiled regex and the index of the capture group holding the secret.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Anchor, Confidence, DEFAULT_WINDOW, Origin, Rule};
+use super::{Anchor, Confidence, DEFAULT_WINDOW, MAX_WINDOW, Origin, Rule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,9 +204,11 @@ fn build_rule(
         return Err(bad("`min_entropy` must be between 0 and 8 bits per byte"));
     }
     if let Some(w) = r.window
-        && !(16..=65536).contains(&w)
+        && !(16..=MAX_WINDOW).contains(&w)
     {
-        return Err(bad("`window` must be between 16 and 65536 bytes"));
+        return Err(bad(&format!(
+            "`window` must be between 16 and {MAX_WINDOW} bytes"
+        )));
     }
     if r.overrides.iter().any(|o| *o == r.id || !valid_id(o)) {
         return Err(bad(

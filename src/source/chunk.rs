@@ -3,8 +3,9 @@
 //! [`OVERLAP`] bytes on each side, so a 2 GB file costs tens of megabytes, not 2 GB.
 //!
 //! No secret is lost or reported twice: the engine confirms a secret inside a window
-//! of at most 256 bytes before and 65536 bytes after a keyword, and a decoded span
-//! covers at most 64 KiB, so a chunk holding [`OVERLAP`] bytes of context on each side
+//! of at most 256 bytes before and 192 KiB after a keyword (or 192 KiB either side of
+//! a token run), and a decoded span covers at most 64 KiB, so a chunk holding
+//! [`OVERLAP`] bytes of context on each side
 //! of the range it reports (its `keep` range) sees every secret starting in that range
 //! exactly as a whole-input scan does; each secret is reported only by the chunk whose
 //! `keep` range holds its first byte. Where it can, a chunk begins at a line start, so
@@ -18,13 +19,16 @@ use std::io::{self, Read};
 
 use super::utf16::{self, Decoder};
 use super::{Chunk, Consumer, Position, char_len, looks_binary};
+use crate::rules::{MAX_WINDOW, WINDOW_BEFORE};
 
 /// Inputs larger than this are scanned in chunks of this size.
 pub const CHUNK_SIZE: usize = 16 << 20;
 /// Context each chunk shares with its neighbours, on each side of its `keep` range.
 /// It covers a rule's reach (256 bytes before a keyword, the keyword, a window of at
-/// most 65536 bytes after it) and a decoded span (at most 64 KiB) with room to spare.
-pub const OVERLAP: usize = 256 << 10;
+/// most [`MAX_WINDOW`] bytes after it; for a token run, the window on both sides) and
+/// a decoded span (at most 64 KiB) with room to spare.
+pub const OVERLAP: usize = 512 << 10;
+const _: () = assert!(OVERLAP >= 2 * MAX_WINDOW + WINDOW_BEFORE + 4096);
 /// The smallest chunk size accepted (tests use small chunks to exercise the seams).
 pub const MIN_CHUNK_SIZE: usize = 4096;
 /// How much UTF-16 input is read at a time.
@@ -284,7 +288,7 @@ mod tests {
     #[test]
     fn binary_streams_are_marked_binary_unless_scanned_as_text() {
         let mut r = Record::default();
-        let data: Vec<u8> = b"a\0b".repeat(300_000);
+        let data: Vec<u8> = b"a\0b".repeat(1_000_000);
         scan_stream(
             &data[..],
             "t",
