@@ -92,7 +92,8 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_prompt_fragment(secret)
                 || is_word_in_any_script(secret)
                 || names_a_password_constant(secret)
-                || is_annotated_assignment(secret)))
+                || is_annotated_assignment(secret)
+                || is_port_mapping(secret)))
     {
         return None;
     }
@@ -112,6 +113,22 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     Some(e)
+}
+
+/// True for a container's port mapping (`1337:1337`, `8080:80/tcp`), which a `-p`
+/// rule reads as a password when `docker run -p` shares a line with a client's name.
+fn is_port_mapping(v: &[u8]) -> bool {
+    let v = v
+        .strip_suffix(b"/tcp")
+        .or_else(|| v.strip_suffix(b"/udp"))
+        .unwrap_or(v);
+    let mut parts = v.split(|&b| b == b':');
+    let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    [a, b]
+        .iter()
+        .all(|p| (1..=5).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
 }
 
 /// True for a type annotation and the start of its assignment, taken for the value
@@ -561,7 +578,9 @@ pub fn confidence(
 ) -> Confidence {
     if looks_like_example(secret)
         || ascending_run(secret, 8)
+        || runs_through(secret)
         || typed_in_order(secret)
+        || named_as_a_stand_in(before)
         || set_off_as_example(before)
         || shown_as_a_shape(preceding, before)
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
@@ -1065,6 +1084,48 @@ fn typed_pattern(v: &[u8]) -> bool {
             >= 2
 }
 
+/// True when runs along the alphabet or the digits (three or more, either way) fill
+/// twelve or more of a value's characters, one of them six long
+/// (`…ghiMz_RtyuvwXYZ123abc`): typed, not drawn. Random hex holds a run of six about
+/// once in 16^5 positions, and the other runs on top of it make the whole rarer still.
+fn runs_through(v: &[u8]) -> bool {
+    let (mut covered, mut longest) = (0, 0);
+    let mut count = |run: usize| {
+        if run >= 3 {
+            covered += run;
+            longest = longest.max(run);
+        }
+    };
+    let (mut up, mut down) = (1, 1);
+    for w in v.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if ascends(a, b) {
+            up += 1;
+        } else {
+            count(up);
+            up = 1;
+        }
+        if ascends(b, a) {
+            down += 1;
+        } else {
+            count(down);
+            down = 1;
+        }
+    }
+    count(up);
+    count(down);
+    longest >= 6 && covered >= 12
+}
+
+/// True when the name the value is assigned to calls it a stand-in (`dummyHash`,
+/// `fake_token`, `MOCK_API_KEY`): a value made up for tests or timing, named so.
+fn named_as_a_stand_in(before: &[u8]) -> bool {
+    let key = key_before(before, before.len());
+    ["dummy", "fake", "mock"]
+        .iter()
+        .any(|w| contains_ignore_ascii_case(key, w.as_bytes()))
+}
+
 /// True for a value of six or more letters and digits made only of ascending runs of
 /// three or more (`abc123ABC`, `xyz789`, `123abcd`): the stand-in passwords of
 /// documentation, typed along the alphabet and the digits.
@@ -1206,6 +1267,8 @@ const EXAMPLE_JWT_CLAIMS: &[&str] = &[
     "\"fake\"",
     "\"1234567890\"",
     "\"john doe\"",
+    // The cartoons' company, every tutorial's issuer (`{"iss": "Acme"}`).
+    "\"acme\"",
     "example",
 ];
 
@@ -1377,6 +1440,9 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "some-token",
     "replaceme",
     "redacted",
+    // What log scrubbers and Rails' parameter filter put in a secret's place.
+    "[scrubbed]",
+    "[filtered]",
     "dummy",
     "xxxx",
     "****",
@@ -2738,6 +2804,23 @@ mod tests {
         ));
         assert_eq!(json_password(br#"{"password" : "x1"}"#), Some(&b"x1"[..]));
         assert_eq!(json_password(br#"{"old_password": 1}"#), None);
+    }
+
+    #[test]
+    fn runs_stand_ins_ports_and_redactions_are_not_secrets() {
+        assert!(runs_through(
+            b"AQXNnd2hIT6z9bHFzZz2Kp1ghiMz_RtyuvwXYZ123abc"
+        ));
+        assert!(!runs_through(b"AQXNnd2hIT6z9bHFzZz2Kp1ghiMz_Rtyuvw5Lq8Kz"));
+        assert!(!runs_through(b"k7Qm2xVz9LpR4tWn8YbC3dFh6JsE1aGu"));
+        assert!(named_as_a_stand_in(b"const dummyHash = '"));
+        assert!(named_as_a_stand_in(b"FAKE_GITHUB_TOKEN="));
+        assert!(!named_as_a_stand_in(b"const githubToken = '"));
+        assert!(is_port_mapping(b"1337:1337"));
+        assert!(is_port_mapping(b"8080:80/tcp"));
+        assert!(!is_port_mapping(b"hunter:1337"));
+        assert!(is_placeholder(b"[SCRUBBED]"));
+        assert!(claims_name_an_example(br#"{"iss":"Acme"}"#));
     }
 
     #[test]
