@@ -1090,31 +1090,40 @@ fn typed_pattern(v: &[u8]) -> bool {
 /// once in 16^5 positions, and the other runs on top of it make the whole rarer still.
 fn runs_through(v: &[u8]) -> bool {
     let (mut covered, mut longest) = (0, 0);
-    let mut count = |run: usize| {
+    each_run(v, |run, _| {
         if run >= 3 {
             covered += run;
             longest = longest.max(run);
         }
-    };
-    let (mut up, mut down) = (1, 1);
-    for w in v.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if ascends(a, b) {
-            up += 1;
-        } else {
-            count(up);
-            up = 1;
-        }
-        if ascends(b, a) {
-            down += 1;
-        } else {
-            count(down);
-            down = 1;
-        }
-    }
-    count(up);
-    count(down);
+    });
     longest >= 6 && covered >= 12
+}
+
+/// Calls `f` with the length of every maximal run along the alphabet or the digits
+/// in `v` and whether it ascends: first the ascending runs, which cut `v` into pieces
+/// (a byte that starts no run is a run of one), then the descending ones, which cut
+/// it again.
+fn each_run(v: &[u8], mut f: impl FnMut(usize, bool)) {
+    if v.is_empty() {
+        return;
+    }
+    for up in [true, false] {
+        let mut run = 1;
+        for w in v.windows(2) {
+            let step = if up {
+                ascends(w[0], w[1])
+            } else {
+                ascends(w[1], w[0])
+            };
+            if step {
+                run += 1;
+            } else {
+                f(run, up);
+                run = 1;
+            }
+        }
+        f(run, up);
+    }
 }
 
 /// True when the name the value is assigned to calls it a stand-in (`dummyHash`,
@@ -1130,20 +1139,9 @@ fn named_as_a_stand_in(before: &[u8]) -> bool {
 /// three or more (`abc123ABC`, `xyz789`, `123abcd`): the stand-in passwords of
 /// documentation, typed along the alphabet and the digits.
 fn made_of_runs(v: &[u8]) -> bool {
-    if v.len() < 6 || !v.iter().all(u8::is_ascii_alphanumeric) {
-        return false;
-    }
-    let mut run = 1;
-    for w in v.windows(2) {
-        if ascends(w[0], w[1]) {
-            run += 1;
-        } else if run < 3 {
-            return false;
-        } else {
-            run = 1;
-        }
-    }
-    run >= 3
+    let mut every_run_long = true;
+    each_run(v, |run, up| every_run_long &= !up || run >= 3);
+    v.len() >= 6 && v.iter().all(u8::is_ascii_alphanumeric) && every_run_long
 }
 
 /// Rows of a keyboard typed along (`asdfqwer1234asdf`), and the shifted digits
@@ -1155,12 +1153,9 @@ const KEYBOARD_RUNS: &[&str] = &["qwert", "asdf", "zxcv", "!@#$%", "%21%40%23%24
 /// token's shape. In a random base62 token a run of eight happens about once in
 /// 10^12 positions, so even a provider's exact format holding one is an example.
 fn ascending_run(v: &[u8], n: usize) -> bool {
-    let (mut up, mut down) = (1, 1);
-    v.windows(2).any(|w| {
-        up = if ascends(w[0], w[1]) { up + 1 } else { 1 };
-        down = if ascends(w[1], w[0]) { down + 1 } else { 1 };
-        up >= n || down >= n
-    })
+    let mut found = false;
+    each_run(v, |run, _| found |= run >= n);
+    found
 }
 
 /// True when `b` follows `a` in the alphabet (either case) or among the digits.
