@@ -800,11 +800,17 @@ fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
     if !(3..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
+    // Or the login with a word for a password after it (`pguser` / `pguserpass`).
+    let login = ["password", "passwd", "pass", "pwd"].iter().find_map(|w| {
+        let stem = secret.strip_suffix(w.as_bytes())?;
+        (stem.len() >= 3).then_some(stem)
+    });
     let whole_word_in = |text: &[u8]| {
-        memchr::memmem::find_iter(text, secret).any(|i| {
-            let edge =
-                |b: Option<&u8>| b.is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-            edge(i.checked_sub(1).and_then(|j| text.get(j))) && edge(text.get(i + secret.len()))
+        let edge = |b: Option<&u8>| b.is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+        std::iter::once(secret).chain(login).any(|word| {
+            memchr::memmem::find_iter(text, word).any(|i| {
+                edge(i.checked_sub(1).and_then(|j| text.get(j))) && edge(text.get(i + word.len()))
+            })
         })
     };
     let above = lines_above(preceding, preceding.len());
@@ -2533,6 +2539,19 @@ mod tests {
             b"  password: '",
             b"'\n",
             b"cassandra"
+        ));
+        // The login with a word for a password after it.
+        assert!(repeats_login(
+            b"export DB_USER=pguser\n",
+            b"export DB_PASSWORD=",
+            b"\n",
+            b"pguserpass"
+        ));
+        assert!(!repeats_login(
+            b"export DB_USER=pguser\n",
+            b"export DB_PASSWORD=",
+            b"\n",
+            b"pgpass"
         ));
         // Capitalized, as a type stub's enum gives both (`…_USERNAME: "Action"`).
         assert!(repeats_login(
