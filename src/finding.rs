@@ -123,9 +123,9 @@ const BEFORE_MAX: usize = 1024;
 /// (the start of a line at or before the first match, which is line 1). `allow`
 /// decides, from the full line text, whether an inline allow comment suppresses the
 /// finding. In `binary` data, the context is the run of printable text around the
-/// secret, not the line. `test_module` holds where `data`'s Rust unit-test module
-/// starts ([`crate::engine::filter::rust_test_module_start`]), found at the first
-/// free-form finding and kept for the input's further batches.
+/// secret, not the line. `layout` holds where `data`'s test code and documentation
+/// lie ([`crate::engine::filter::Layout`]), found at the first finding and kept for
+/// the input's further batches.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     engine: &Engine,
@@ -135,7 +135,7 @@ pub fn build(
     path: &str,
     allow: &dyn Fn(&[u8]) -> bool,
     binary: bool,
-    test_module: &std::cell::OnceCell<Option<usize>>,
+    layout: &std::cell::OnceCell<crate::engine::filter::Layout>,
     out: &mut Vec<Finding>,
 ) {
     let mut line = 1usize;
@@ -231,10 +231,9 @@ pub fn build(
                 &data[..line_start],
                 before,
                 after,
-                rule.free_form
-                    && test_module
-                        .get_or_init(|| crate::engine::filter::rust_test_module_start(data))
-                        .is_some_and(|t| t < line_start),
+                layout
+                    .get_or_init(|| crate::engine::filter::Layout::of(data))
+                    .place(line_start, m.start),
             ),
             path: path.to_string(),
             line,

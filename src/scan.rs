@@ -159,7 +159,7 @@ impl<'a> Scanner<'a> {
         // Newlines in data[..counted_to]; stored (UTF-16) bytes of data[..stored_to].
         let (mut lines_before, mut counted_to) = (0, 0);
         let (mut stored_before, mut stored_to) = (0u64, 0);
-        let test_module = std::cell::OnceCell::new();
+        let layout = std::cell::OnceCell::new();
         for batch in self.matches.chunks(FINDINGS_BATCH) {
             // Build each batch from the start of its first line, so that line counting
             // starts there rather than at the top of the input for every batch.
@@ -176,7 +176,7 @@ impl<'a> Scanner<'a> {
                 label,
                 &self.allow,
                 chunk.binary,
-                &test_module,
+                &layout,
                 &mut out,
             );
             for f in &mut out {

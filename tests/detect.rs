@@ -883,3 +883,37 @@ fn one_secret_matched_by_two_rules_is_one_finding_under_the_most_specific() {
         ]
     );
 }
+
+#[test]
+fn values_in_an_ansible_modules_documentation_are_low_confidence_and_its_code_is_not() {
+    let d = dir();
+    // `ansible-doc` renders EXAMPLES and RETURN as the module's manual: its passwords
+    // and keys are the manual's examples. A password the module's code sets is not.
+    write(
+        d.path(),
+        "plugins/modules/db_user.py",
+        "#!/usr/bin/python\n\
+         DOCUMENTATION = r'''\nmodule: db_user\nshort_description: Manage users\n'''\n\n\
+         EXAMPLES = r'''\n- name: Create a user\n  db_user:\n    login_password: Lq7#vTz2WmR9\n    \
+         api_key: \"9d3f6c1ab2e84f07c5d9a1e6b3f27c48\"\n'''\n\n\
+         RETURN = r'''\ntoken:\n  sample: Zk4pQw9vLx2TnB7r\n'''\n\n\
+         FALLBACK_PASSWORD = 'Hq7tRw2pXz9vKm'\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    let by_secret = |s: &str| {
+        findings(&v)
+            .iter()
+            .find(|f| f["secret"] == s)
+            .unwrap_or_else(|| panic!("no finding of {s}: {v}"))["confidence"]
+            .clone()
+    };
+    assert_eq!(by_secret("Lq7#vTz2WmR9"), "low");
+    assert_eq!(by_secret("9d3f6c1ab2e84f07c5d9a1e6b3f27c48"), "low");
+    assert_eq!(by_secret("Hq7tRw2pXz9vKm"), "medium");
+    // At the default level only the code's password is reported.
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    let secrets: Vec<_> = findings(&v).iter().map(|f| f["secret"].clone()).collect();
+    assert_eq!(secrets, ["Hq7tRw2pXz9vKm"], "{v}");
+}

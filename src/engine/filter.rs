@@ -434,13 +434,14 @@ fn shown_as_a_shape(preceding: &[u8], before: &[u8]) -> bool {
 }
 
 /// True when the text right before a value on its line sets it off as an example
-/// (`e.g.: pa3Wbh…`, `Example: sk_live_…`, an OpenAPI schema's `example: …`).
+/// (`e.g.: pa3Wbh…`, `Example: sk_live_…`, `# Example - eyJrIjoi…`, an OpenAPI
+/// schema's `example: …`).
 fn set_off_as_example(before: &[u8]) -> bool {
     let end = before.len()
         - before
             .iter()
             .rev()
-            .take_while(|b| b" \t:=\"'`(,".contains(b))
+            .take_while(|b| b" \t:=\"'`(,-".contains(b))
             .count();
     let head = &before[..end];
     ["e.g.", "e.g", "example", "for instance"].iter().any(|w| {
@@ -574,9 +575,10 @@ pub fn confidence(
     preceding: &[u8],
     before: &[u8],
     after: &[u8],
-    in_test_module: bool,
+    placement: Placement,
 ) -> Confidence {
-    if looks_like_example(secret)
+    if placement.in_documentation
+        || looks_like_example(secret)
         || ascending_run(secret, 8)
         || runs_through(secret)
         || typed_in_order(secret)
@@ -597,7 +599,7 @@ pub fn confidence(
         || jwt_signed_with_example_key(secret)
         || jwt_claims_made_up(secret)
         || (rule.free_form
-            && (in_test_module
+            && (placement.in_test_module
                 || free_form_looks_made_up(secret, preceding, before, after)
                 || (secret.contains(&b'%') && {
                     let decoded: Vec<u8> = percent_encoding::percent_decode(secret).collect();
@@ -997,11 +999,113 @@ fn in_base64_block(preceding: &[u8], before: &[u8], secret: &[u8], after: &[u8])
     body >= 60
 }
 
+/// Where an input's test code and documentation examples lie, found once per input
+/// (at its first finding), not per finding, and passed to [`confidence`] as
+/// [`Placement`] for each finding.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// Where the input's Rust unit-test module starts ([`rust_test_module_start`]).
+    pub test_module: Option<usize>,
+    /// The input's module documentation strings ([`documentation_strings`]).
+    pub documentation: Vec<std::ops::Range<usize>>,
+}
+
+impl Layout {
+    pub fn of(data: &[u8]) -> Self {
+        Layout {
+            test_module: rust_test_module_start(data),
+            documentation: documentation_strings(data),
+        }
+    }
+
+    /// Where a finding whose line starts at `line_start` and whose secret starts at
+    /// `start` stands.
+    pub fn place(&self, line_start: usize, start: usize) -> Placement {
+        Placement {
+            in_test_module: self.test_module.is_some_and(|t| t < line_start),
+            in_documentation: self.documentation.iter().any(|r| r.contains(&start)),
+        }
+    }
+}
+
+/// Where a finding stands in its input ([`Layout::place`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Placement {
+    /// After the input's Rust unit-test module starts: a free-form value there is
+    /// judged as one in a test file.
+    pub in_test_module: bool,
+    /// Inside a module's documentation string: the value is a documented example.
+    pub in_documentation: bool,
+}
+
+/// The names Ansible gives a module's documentation (`ansible-doc` renders them),
+/// and the names other tools give a usage text.
+const DOCUMENTATION_NAMES: &[&[u8]] = &[b"EXAMPLES", b"RETURN", b"DOCUMENTATION"];
+
+/// The spans of `data`'s module documentation, as Ansible modules and plugins write
+/// it: a Python string at a line's start assigned to `EXAMPLES`, `RETURN` or
+/// `DOCUMENTATION` (`EXAMPLES = r'''` to the closing quotes), or the same names as
+/// top-level YAML keys of a plugin's documentation file (`EXAMPLES: |` to the next
+/// top-level key). Ansible renders them as the module's manual, so the passwords and
+/// tokens in them (`login_password: Cisco#123`, `api_key: "9775a0…"`) are the manual's
+/// examples. A string left open runs to the end of `data`.
+pub fn documentation_strings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    for name in DOCUMENTATION_NAMES {
+        for i in memchr::memmem::find_iter(data, name) {
+            if i > 0 && data[i - 1] != b'\n' {
+                continue;
+            }
+            let blank = |b: &u8| matches!(b, b' ' | b'\t');
+            let rest = &data[i + name.len()..];
+            let skip = |s: &[u8]| s.iter().take_while(|b| blank(b)).count();
+            let at = skip(rest);
+            match rest.get(at) {
+                Some(b'=') => {
+                    let value = &rest[at + 1..];
+                    let mut q = skip(value);
+                    if value
+                        .get(q)
+                        .is_some_and(|b| matches!(b, b'r' | b'R' | b'u' | b'U'))
+                    {
+                        q += 1;
+                    }
+                    let quotes = match value.get(q..q + 3) {
+                        Some(t @ (b"'''" | b"\"\"\"")) => t,
+                        _ => continue,
+                    };
+                    let start = data.len() - value.len() + q + 3;
+                    let end = memchr::memmem::find(&data[start..], quotes)
+                        .map_or(data.len(), |e| start + e);
+                    out.push(start..end);
+                }
+                Some(b':') => {
+                    let value = &rest[at + 1..];
+                    let line_end = memchr::memchr(b'\n', value).unwrap_or(value.len());
+                    let head = value[..line_end].trim_ascii();
+                    if !matches!(head, b"" | b"|" | b">" | b"|-" | b">-") {
+                        continue;
+                    }
+                    let start = data.len() - value.len() + line_end;
+                    // To the next line that starts with text (a top-level key).
+                    let end = memchr::memchr_iter(b'\n', &data[start..])
+                        .map(|n| start + n + 1)
+                        .find(|&l| data.get(l).is_some_and(|b| !b.is_ascii_whitespace()))
+                        .unwrap_or(data.len());
+                    out.push(start..end);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 /// Where the first Rust unit-test module of `data` starts (`#[cfg(test)]` and then
 /// `mod …`, or a `mod tests {` line), if any: Rust keeps unit tests in a module at
 /// the end of the source file they test, so what follows is test code, and a
-/// free-form value there is judged as one in a test file ([`confidence`]'s
-/// `in_test_module`). Found once per input, not per finding.
+/// free-form value there is judged as one in a test file ([`Placement`]'s
+/// `in_test_module`).
 pub fn rust_test_module_start(data: &[u8]) -> Option<usize> {
     let cfg = memchr::memmem::find_iter(data, b"#[cfg(test)]")
         .find(|&i| data[i + 12..].trim_ascii_start().starts_with(b"mod "));
@@ -3087,7 +3191,14 @@ mod tests {
             .find(|r| r.id == "credentials.username-password-pair")
             .unwrap();
         // "not my real password", in base64.
-        let low = confidence(pair, b"bm90IG15IHJlYWwgcGFzc3dvcmQ=", b"", b"", b"", false);
+        let low = confidence(
+            pair,
+            b"bm90IG15IHJlYWwgcGFzc3dvcmQ=",
+            b"",
+            b"",
+            b"",
+            Placement::default(),
+        );
         assert_eq!(low, crate::rules::Confidence::Low);
     }
 
@@ -3100,29 +3211,58 @@ mod tests {
         // Percent-encoded stand-ins: xkcd's passphrase, `pass word`.
         for v in ["correct%20horse%20battery%20staple", "pass%20word", "C3%B0"] {
             assert_eq!(
-                confidence(uri, v.as_bytes(), b"", b"", b"", false),
+                confidence(uri, v.as_bytes(), b"", b"", b"", Placement::default()),
                 low,
                 "{v}"
             );
         }
-        assert_eq!(confidence(uri, b"hunter42", b"", b"", b"", false), low);
-        assert_eq!(confidence(uri, b"tiger^5HHH", b"", b"", b"", false), low);
-        assert_eq!(confidence(uri, b"s00perS3kret", b"", b"", b"", false), low);
-        assert_eq!(confidence(uri, b"hello123", b"", b"", b"", false), low);
-        assert_ne!(confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b"", false), low);
+        assert_eq!(
+            confidence(uri, b"hunter42", b"", b"", b"", Placement::default()),
+            low
+        );
+        assert_eq!(
+            confidence(uri, b"tiger^5HHH", b"", b"", b"", Placement::default()),
+            low
+        );
+        assert_eq!(
+            confidence(uri, b"s00perS3kret", b"", b"", b"", Placement::default()),
+            low
+        );
+        assert_eq!(
+            confidence(uri, b"hello123", b"", b"", b"", Placement::default()),
+            low
+        );
+        assert_ne!(
+            confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b"", Placement::default()),
+            low
+        );
         // A Basic header of `id>:s?1`: a three-byte password.
         assert_eq!(
-            confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b"", false),
+            confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b"", Placement::default()),
             low
         );
         // `deploy:Hq7tRw2pXz9v` is a credential.
         assert_ne!(
-            confidence(basic, b"ZGVwbG95OkhxN3RSdzJwWHo5dg==", b"", b"", b"", false),
+            confidence(
+                basic,
+                b"ZGVwbG95OkhxN3RSdzJwWHo5dg==",
+                b"",
+                b"",
+                b"",
+                Placement::default()
+            ),
             low
         );
         // RFC 7617's `Aladdin:open sesame`, and GitHub's documented OAuth token.
         assert_eq!(
-            confidence(basic, b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==", b"", b"", b"", false),
+            confidence(
+                basic,
+                b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                b"",
+                b"",
+                b"",
+                Placement::default()
+            ),
             low
         );
         assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
@@ -3135,7 +3275,7 @@ mod tests {
                 b"",
                 b"",
                 b"",
-                false
+                Placement::default()
             ),
             low
         );
@@ -3245,6 +3385,43 @@ mod tests {
         assert!(!set_off_as_example(b"counterexample: "));
         assert!(!set_off_as_example(b"AZURE_STORAGE_KEY="));
         assert!(!set_off_as_example(b""));
+        assert!(set_off_as_example(b"key: <Your API Key>   # Example - "));
+        assert!(!set_off_as_example(b"my-example-token-"));
+    }
+
+    #[test]
+    fn ansible_module_documentation_is_a_documented_example() {
+        let module = b"#!/usr/bin/python\nDOCUMENTATION = r'''\nmodule: db_user\n'''\n\n\
+EXAMPLES = r'''\n- db_user:\n    login_password: Cisco#123\n'''\n\n\
+RETURN = \"\"\"\ntoken:\n  sample: 9775a026f1ca\n\"\"\"\n\
+PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
+        let layout = Layout::of(module);
+        let at = |needle: &[u8]| {
+            let i = memchr::memmem::find(module, needle).unwrap();
+            let line = memchr::memrchr(b'\n', &module[..i]).map_or(0, |n| n + 1);
+            layout.place(line, i).in_documentation
+        };
+        assert_eq!(layout.documentation.len(), 3);
+        assert!(at(b"Cisco#123"));
+        assert!(at(b"9775a026f1ca"));
+        assert!(at(b"db_user\n"));
+        // Module code after the documentation is code.
+        assert!(!at(b"Hq7tRw2pXz9v"));
+        // A plugin's YAML documentation file: to the next top-level key.
+        let yaml = b"DOCUMENTATION:\n  name: login\nEXAMPLES: |\n  - set_fact:\n      pw: Lablab123\n\n  # note\nRETURN:\n  _value:\n    sample: s.nnrpog4i5gjizr6b8g1inwj3\nother: Zx81mKq0\n";
+        let spans = documentation_strings(yaml);
+        let inside = |needle: &[u8]| {
+            let i = memchr::memmem::find(yaml, needle).unwrap();
+            spans.iter().any(|r| r.contains(&i))
+        };
+        assert!(inside(b"Lablab123"));
+        assert!(inside(b"s.nnrpog"));
+        assert!(!inside(b"Zx81mKq0"));
+        // Names not at a line's start, or not given a string or a block, are not.
+        assert!(
+            documentation_strings(b"x.EXAMPLES = '''a'''\nRETURN = 3\nEXAMPLES: value\n")
+                .is_empty()
+        );
     }
 
     #[test]
