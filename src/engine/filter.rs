@@ -93,7 +93,9 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_word_in_any_script(secret)
                 || names_a_password_constant(secret)
                 || is_annotated_assignment(secret)
-                || is_port_mapping(secret)))
+                || is_port_mapping(secret)
+                || is_elided(secret)
+                || is_format_template(secret, &data[end..])))
     {
         return None;
     }
@@ -113,6 +115,46 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     Some(e)
+}
+
+/// True for a value cut short by an ellipsis (`!vault...`, `s3cr…`): a document's
+/// stand-in for a value it does not show.
+fn is_elided(v: &[u8]) -> bool {
+    v.ends_with(b"...") || v.ends_with("\u{2026}".as_bytes())
+}
+
+/// True for a printf-style template that code fills in: named conversions
+/// (`"%(user)s:%(password)s"`), or `%s`, `%d` or `%v` in a string Python's `%`
+/// operator formats (`'storage-systems/%s' % ssid`). Only so: a Django key's alphabet
+/// holds `%` and `(`, and one in fifty of them holds `%s` by chance.
+fn is_format_template(v: &[u8], after: &[u8]) -> bool {
+    let named = v.windows(2).enumerate().any(|(i, w)| {
+        w == b"%(" && {
+            let name = v[i + 2..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            name > 0
+                && matches!(
+                    v.get(i + 2 + name..i + 4 + name),
+                    Some([b')', b's' | b'd' | b'r'])
+                )
+        }
+    });
+    let formatted = || {
+        let rest = after
+            .strip_prefix(b"'")
+            .or_else(|| after.strip_prefix(b"\""))
+            .map(<[u8]>::trim_ascii_start);
+        rest.and_then(|r| r.strip_prefix(b"%")).is_some_and(|r| {
+            r.trim_ascii_start()
+                .first()
+                .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'('))
+        }) && v
+            .windows(2)
+            .any(|w| w[0] == b'%' && matches!(w[1], b's' | b'd' | b'v'))
+    };
+    named || formatted()
 }
 
 /// True for a container's port mapping (`1337:1337`, `8080:80/tcp`), which a `-p`
@@ -1724,6 +1766,8 @@ const STAND_IN_PASSWORDS: &[&str] = &[
     "masterkey",
     // The password of Vagrant's base boxes, in every guide to them.
     "vagrant",
+    // The password MySQL Sandbox and dbdeployer give every sandbox they create.
+    "msandbox",
 ];
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -2925,7 +2969,7 @@ mod tests {
     }
 
     #[test]
-    fn runs_stand_ins_ports_and_redactions_are_not_secrets() {
+    fn runs_stand_ins_ports_redactions_elisions_and_templates_are_not_secrets() {
         assert!(runs_through(
             b"AQXNnd2hIT6z9bHFzZz2Kp1ghiMz_RtyuvwXYZ123abc"
         ));
@@ -2937,6 +2981,18 @@ mod tests {
         assert!(is_port_mapping(b"1337:1337"));
         assert!(is_port_mapping(b"8080:80/tcp"));
         assert!(!is_port_mapping(b"hunter:1337"));
+        assert!(is_elided(b"!vault..."));
+        assert!(is_elided("s3cr\u{2026}".as_bytes()));
+        assert!(!is_elided(b"Hq7.tRw2.pXz9"));
+        assert!(is_format_template(b"storage-systems/%s", b"' % ssid\n"));
+        assert!(is_format_template(b"%(user)s:%(password)s", b"\""));
+        assert!(!is_format_template(b"storage-systems/%s", b"'\n"));
+        // A Django key's alphabet holds `%` and `(`.
+        assert!(!is_format_template(
+            b"django-insecure-_du9e^cmago!%(^+=gr@cu@v9-v7%s",
+            b"'\n"
+        ));
+        assert!(!is_format_template(b"Hq7%tRw2", b"' % x"));
         assert!(is_placeholder(b"[SCRUBBED]"));
         assert!(claims_name_an_example(br#"{"iss":"Acme"}"#));
     }
