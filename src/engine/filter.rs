@@ -918,13 +918,29 @@ fn names_the_product(above: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
     named_in(above) || named_in(&before[before.len().saturating_sub(200)..]) || named_in(next_lines)
 }
 
-/// True for two lowercase words joined by a hyphen (`pass: `collision-filter``): most
-/// often a name, though a weak passphrase can read so too, so a generic value like it
-/// is lowered, not dropped (three or more words are a slug, [`is_slug`]).
+/// True for two lowercase words joined by a hyphen (`pass: `collision-filter``), or
+/// two words of four letters or more in Pascal case (`'_pass': 'SectionStatistics'`,
+/// a generated model's table of attribute types): most often a name, though a weak
+/// passphrase can read so too, so a generic value like it is lowered, not dropped
+/// (three or more words are a slug, [`is_slug`], or a type's name, [`is_pascal_name`]).
 fn is_two_word_name(v: &[u8]) -> bool {
-    v.split(|&b| b == b'-').count() == 2
+    let hyphenated = v.split(|&b| b == b'-').count() == 2
         && v.split(|&b| b == b'-')
-            .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
+            .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase));
+    let pascal = || {
+        let capitals: Vec<usize> = (0..v.len())
+            .filter(|&i| v[i].is_ascii_uppercase())
+            .collect();
+        capitals.len() == 2
+            && capitals[0] == 0
+            && capitals[1] >= 4
+            && v.len() - capitals[1] >= 4
+            && v.iter().all(u8::is_ascii_alphabetic)
+            && [&v[..capitals[1]], &v[capitals[1]..]]
+                .iter()
+                .all(|w| w.iter().any(|b| b"aeiouy".contains(b)))
+    };
+    hyphenated || pascal()
 }
 
 /// True for a sentence of words ending in a full stop (`Authentication failed.`): most
@@ -2595,6 +2611,10 @@ mod tests {
         assert!(is_two_word_name(b"collision-filter"));
         assert!(!is_two_word_name(b"collision-filter-pass"));
         assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
+        assert!(is_two_word_name(b"SectionStatistics"));
+        assert!(!is_two_word_name(b"SectionStatistics2"));
+        assert!(!is_two_word_name(b"QxRtvbnm"));
+        assert!(!is_two_word_name(b"HqTRwpXz"));
         assert!(!ok_at(
             "Key.fromFile(file, password=ans).keyObject",
             "ans).keyObject"
