@@ -917,3 +917,37 @@ fn values_in_an_ansible_modules_documentation_are_low_confidence_and_its_code_is
     let secrets: Vec<_> = findings(&v).iter().map(|f| f["secret"].clone()).collect();
     assert_eq!(secrets, ["Hq7tRw2pXz9vKm"], "{v}");
 }
+
+#[test]
+fn azure_sas_urls_past_their_signed_expiry_are_low_confidence() {
+    let d = dir();
+    // Azure refuses a shared access signature after its `se=` day: a leaked expired
+    // one grants nothing, as an expired JWT. One valid until 2099 is reported as usual.
+    write(
+        d.path(),
+        "expired.txt",
+        "GET https://acct1.blob.core.windows.net/logs/a.tar?sp=r&sv=2018-11-09&sr=b&spr=https\
+         &se=2025-08-15T21%3A58%3A27Z&sig=Rk3vQ9mZpL2xT7wN4bY8cH1sJ6fD0gK5eA3uV9tW2qE%3D\n",
+    );
+    write(
+        d.path(),
+        "live.txt",
+        "GET https://acct1.blob.core.windows.net/logs/a.tar?sp=r&sv=2018-11-09&sr=b&spr=https\
+         &se=2099-08-15T21%3A58%3A27Z&sig=Pz7mQ2vLx9Tb4Wn8Rc3Hy6Ks1Gd5Fa0Ue2Yo7Iq4TlQ%3D\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    let sas: Vec<(String, String)> = findings(&v)
+        .iter()
+        .filter(|f| f["rule_id"] == "azure.sas-token")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["confidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(sas.contains(&("expired.txt".into(), "low".into())), "{v}");
+    assert!(sas.contains(&("live.txt".into(), "high".into())), "{v}");
+    assert!(!sas.contains(&("expired.txt".into(), "high".into())), "{v}");
+}

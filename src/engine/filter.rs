@@ -495,6 +495,35 @@ fn set_off_as_example(before: &[u8]) -> bool {
     })
 }
 
+/// True for an Azure shared access signature whose signed expiry, in the same query
+/// (`se=2025-08-15T21%3A58%3A27Z`, before or after `sig=`), is a day that has passed:
+/// Azure Storage refuses the signature from then on, so, as with an expired JWT, what
+/// leaked no longer grants access. (Compared by day, in UTC, so a signature is called
+/// expired a day late at most, never early.)
+fn sas_expired(before: &[u8], after: &[u8]) -> bool {
+    let query_end = after
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || b"\"'<>`".contains(b))
+        .unwrap_or(after.len());
+    fn expiry(text: &[u8]) -> Option<&[u8]> {
+        memchr::memmem::find_iter(text, b"se=")
+            .filter(|&i| i > 0 && matches!(text[i - 1], b'&' | b'?'))
+            .find_map(|i| text.get(i + 3..i + 13))
+    }
+    let Some(day) = expiry(before).or_else(|| expiry(&after[..query_end])) else {
+        return false;
+    };
+    let Ok(day) = std::str::from_utf8(day)
+        .unwrap_or("")
+        .parse::<jiff::civil::Date>()
+    else {
+        return false;
+    };
+    day < jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
 /// True for a JWT whose claims are made up ([`claims_name_an_example`]) or have
 /// expired ([`claims_expired`]); its payload is decoded once for both.
 fn jwt_claims_made_up(token: &[u8]) -> bool {
@@ -628,6 +657,7 @@ pub fn confidence(
         || set_off_as_example(before)
         || shown_as_a_shape(preceding, before)
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
+        || (rule.id == "azure.sas-token" && sas_expired(before, after))
         || (rule.generic
             && (is_uuid(secret)
                 || is_two_word_name(secret)
@@ -3498,6 +3528,33 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
             documentation_strings(b"x.EXAMPLES = '''a'''\nRETURN = 3\nEXAMPLES: value\n")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn azure_sas_tokens_past_their_signed_expiry_are_told_from_live_ones() {
+        // Before the signature, URL-encoded as GitHub's release redirects carry it.
+        assert!(sas_expired(
+            b"?sp=r&sv=2018-11-09&sr=b&spr=https&se=2025-08-15T21%3A58%3A27Z&rscd=x&sig=",
+            b"&rsct=application"
+        ));
+        // After it, in the same query only.
+        assert!(sas_expired(
+            b"?sv=2021-06-08&sig=",
+            b"&se=2020-01-01T00:00:00Z\n"
+        ));
+        assert!(!sas_expired(
+            b"?sv=2021-06-08&sig=",
+            b"\nurl = ?se=2020-01-01"
+        ));
+        assert!(!sas_expired(
+            b"?sv=2022-11-02&se=2099-01-01T00:00:00Z&sig=",
+            b"\""
+        ));
+        // No expiry (a stored access policy's `si=`), or none that reads as a day.
+        assert!(!sas_expired(b"?sv=2022-11-02&si=policy&sig=", b""));
+        assert!(!sas_expired(b"?sv=2022-11-02&se=tomorrow&sig=", b""));
+        // `use=` is not `se=`.
+        assert!(!sas_expired(b"?sv=2022-11-02&use=2020-01-01&sig=", b""));
     }
 
     #[test]

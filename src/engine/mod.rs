@@ -55,7 +55,7 @@ pub struct Decoded {
 }
 
 /// How much decoded text after a decoded secret is kept for judging it.
-pub const DECODED_AFTER: usize = 256;
+pub const DECODED_AFTER: usize = 512;
 
 impl Match {
     /// The secret's bytes: from the input, or decoded.
