@@ -1548,7 +1548,12 @@ fn long_value_names_example(secret: &[u8]) -> bool {
                         || !line[i - 1].is_ascii_alphanumeric()
                         || line
                             .get(i + m.len())
-                            .is_none_or(|b| !b.is_ascii_alphanumeric());
+                            .is_none_or(|b| !b.is_ascii_alphanumeric())
+                        // Seven capitals or more spell a marker by chance about
+                        // once in 4 * 10^12 positions of base64, so they count
+                        // anywhere (`…qwjzP2iEXAMPLEbw…`, the AWS CLI's example
+                        // session token).
+                        || (m.len() >= 7 && w.iter().all(u8::is_ascii_uppercase));
                     cased && set_off
                 })
             })
@@ -3407,6 +3412,10 @@ mod tests {
         // Written as words: an example.
         assert!(looks_like_example(pem("EXAMPLE").as_bytes()));
         assert!(looks_like_example(pem("Qm9+fake+Zx").as_bytes()));
+        // Seven capitals or more count inside the text too: the AWS CLI's example
+        // session token (`…qwjzP2iEXAMPLEbw/m3h…`).
+        assert!(looks_like_example(pem("qwjzP2iEXAMPLEbw").as_bytes()));
+        assert!(!looks_like_example(pem("qwjzP2iExampLEbw").as_bytes()));
         assert!(is_placeholder(
             pem("XXXXXXXXXXXXXXXXXXXXXXXXXXXX").as_bytes()
         ));
