@@ -571,6 +571,8 @@ const MADE_UP_DIRS: &[&str] = &[
     "demos",
     "test",
     "tests",
+    "_test",
+    "_tests",
     "__tests__",
     "testing",
     "testdata",
@@ -587,12 +589,17 @@ const MADE_UP_DIRS: &[&str] = &[
     "testutils",
     "testhelpers",
     "e2e",
+    // Ansible's test scenarios (`molecule/default/converge.yml`).
+    "molecule",
     // Translations: the labels of a form ("password": "Palavra-passe").
     "translations",
     "locales",
     "locale",
     "i18n",
     "l10n",
+    "localization",
+    "localisation",
+    "lang",
 ];
 
 /// A specification's or a library's known-answer tests, as a directory's name
@@ -688,6 +695,10 @@ mod tests {
             "netmiko/examples_old/case15/.netmiko.yml",
             "docs/example-app/settings.py",
             "Samples.v2/Program.cs",
+            "lib/plugins/authpdo/_test/pgsql/django.php",
+            "lib/plugins/authpdo/lang/ja/settings.php",
+            "program/localization/br/labels.inc",
+            "roles/mongodb_auth/molecule/default/converge.yml",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }

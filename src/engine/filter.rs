@@ -95,7 +95,8 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_annotated_assignment(secret)
                 || is_port_mapping(secret)
                 || is_elided(secret)
-                || is_format_template(secret, &data[end..])))
+                || is_format_template(secret, &data[end..])
+                || is_substitution_marker(secret)))
     {
         return None;
     }
@@ -115,6 +116,19 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     Some(e)
+}
+
+/// True for a constant's name between the marks a packaging tool substitutes
+/// (`'_DBC_DBPASS_'`, dbconfig-common's template; `@DB_PASSWORD@`, autoconf's;
+/// `%DB_PASS%`): the real value is written in at install time.
+fn is_substitution_marker(v: &[u8]) -> bool {
+    v.len() >= 5
+        && matches!(v[0], b'_' | b'@' | b'%')
+        && v[v.len() - 1] == v[0]
+        && v[1..v.len() - 1]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        && v[1..v.len() - 1].iter().any(u8::is_ascii_uppercase)
 }
 
 /// True for a value cut short by an ellipsis (`!vault...`, `s3cr…`): a document's
@@ -852,7 +866,7 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
     // And the punctuation of Chinese and Japanese text (U+3000 to U+303F, and the
     // full-width forms: `輸入密碼（選擇性）`, "enter password (optional)").
     !text.is_ascii()
-        && text.chars().count() <= 40
+        && text.chars().count() <= 80
         && text.chars().any(char::is_alphabetic)
         && text.chars().all(|c| {
             c.is_alphabetic()
@@ -1914,6 +1928,16 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // A dotted name of three lowercase words or more (`'comment.line.backslash-g.forth'`,
+    // `'constant.begin..filter.slim'`: a syntax highlighter's token types).
+    if v.split(|&b| b == b'.').filter(|w| !w.is_empty()).count() >= 3
+        && v.split(|&b| b == b'.').all(|w| {
+            w.first().is_none_or(u8::is_ascii_lowercase)
+                && w.iter().all(|b| b.is_ascii_lowercase() || *b == b'-')
+        })
+    {
+        return false;
+    }
     // A sentinel (`password = "__generate__"`).
     if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__") {
         return false;
@@ -2725,6 +2749,11 @@ mod tests {
         assert!(is_word_in_any_script("கடவுச்சொல்".as_bytes()));
         assert!(is_word_in_any_script("รหัสผ่าน".as_bytes()));
         assert!(is_word_in_any_script("輸入密碼（選擇性）".as_bytes()));
+        // A longer label, with a product's name in it (DokuWiki's Japanese settings).
+        assert!(is_word_in_any_script(
+            "上記データベースに接続するパスワード（sqliteの場合は空欄にしておいて下さい）"
+                .as_bytes()
+        ));
         assert!(!is_word_in_any_script(b"Lsenord"));
         assert!(!is_word_in_any_script("gh7ö2Lk9".as_bytes()));
         let line = "check(viewer.login(username=\"editor\", password=\"editor\"))";
@@ -3036,6 +3065,10 @@ mod tests {
         assert!(is_port_mapping(b"1337:1337"));
         assert!(is_port_mapping(b"8080:80/tcp"));
         assert!(!is_port_mapping(b"hunter:1337"));
+        assert!(is_substitution_marker(b"_DBC_DBPASS_"));
+        assert!(is_substitution_marker(b"@DB_PASSWORD@"));
+        assert!(!is_substitution_marker(b"_Hq7tRw2_"));
+        assert!(!is_substitution_marker(b"_1234_"));
         assert!(is_elided(b"!vault..."));
         assert!(is_elided("s3cr\u{2026}".as_bytes()));
         assert!(!is_elided(b"Hq7.tRw2.pXz9"));
