@@ -972,15 +972,15 @@ fn is_two_word_name(v: &[u8]) -> bool {
         && v.split(|&b| b == b'-')
             .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase));
     let pascal = || {
-        let capitals: Vec<usize> = (0..v.len())
-            .filter(|&i| v[i].is_ascii_uppercase())
-            .collect();
-        capitals.len() == 2
-            && capitals[0] == 0
-            && capitals[1] >= 4
-            && v.len() - capitals[1] >= 4
+        let mut capitals = (0..v.len()).filter(|&i| v[i].is_ascii_uppercase());
+        let (Some(0), Some(second), None) = (capitals.next(), capitals.next(), capitals.next())
+        else {
+            return false;
+        };
+        second >= 4
+            && v.len() - second >= 4
             && v.iter().all(u8::is_ascii_alphabetic)
-            && [&v[..capitals[1]], &v[capitals[1]..]]
+            && [&v[..second], &v[second..]]
                 .iter()
                 .all(|w| w.iter().any(|b| b"aeiouy".contains(b)))
     };
@@ -3352,74 +3352,30 @@ mod tests {
         let rule = |id: &str| rules.rules().iter().find(|r| r.id == id).unwrap();
         let (uri, basic) = (rule("uri.mysql"), rule("credentials.http-basic-header"));
         let low = crate::rules::Confidence::Low;
+        // Judged on the value alone, with nothing around it.
+        let plain = |rule, v: &[u8]| confidence(rule, v, b"", b"", b"", Placement::default());
         // Percent-encoded stand-ins: xkcd's passphrase, `pass word`.
         for v in ["correct%20horse%20battery%20staple", "pass%20word", "C3%B0"] {
-            assert_eq!(
-                confidence(uri, v.as_bytes(), b"", b"", b"", Placement::default()),
-                low,
-                "{v}"
-            );
+            assert_eq!(plain(uri, v.as_bytes()), low, "{v}");
         }
-        assert_eq!(
-            confidence(uri, b"hunter42", b"", b"", b"", Placement::default()),
-            low
-        );
-        assert_eq!(
-            confidence(uri, b"tiger^5HHH", b"", b"", b"", Placement::default()),
-            low
-        );
-        assert_eq!(
-            confidence(uri, b"s00perS3kret", b"", b"", b"", Placement::default()),
-            low
-        );
-        assert_eq!(
-            confidence(uri, b"hello123", b"", b"", b"", Placement::default()),
-            low
-        );
-        assert_ne!(
-            confidence(uri, b"kT9v%2BQ2mLx8", b"", b"", b"", Placement::default()),
-            low
-        );
+        assert_eq!(plain(uri, b"hunter42"), low);
+        assert_eq!(plain(uri, b"tiger^5HHH"), low);
+        assert_eq!(plain(uri, b"s00perS3kret"), low);
+        assert_eq!(plain(uri, b"hello123"), low);
+        assert_ne!(plain(uri, b"kT9v%2BQ2mLx8"), low);
         // A Basic header of `id>:s?1`: a three-byte password.
-        assert_eq!(
-            confidence(basic, b"aWQ+OnM/MQ==", b"", b"", b"", Placement::default()),
-            low
-        );
+        assert_eq!(plain(basic, b"aWQ+OnM/MQ=="), low);
         // `deploy:Hq7tRw2pXz9v` is a credential.
-        assert_ne!(
-            confidence(
-                basic,
-                b"ZGVwbG95OkhxN3RSdzJwWHo5dg==",
-                b"",
-                b"",
-                b"",
-                Placement::default()
-            ),
-            low
-        );
+        assert_ne!(plain(basic, b"ZGVwbG95OkhxN3RSdzJwWHo5dg=="), low);
         // RFC 7617's `Aladdin:open sesame`, and GitHub's documented OAuth token.
-        assert_eq!(
-            confidence(
-                basic,
-                b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
-                b"",
-                b"",
-                b"",
-                Placement::default()
-            ),
-            low
-        );
+        assert_eq!(plain(basic, b"QWxhZGRpbjpvcGVuIHNlc2FtZQ=="), low);
         assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
         assert!(is_placeholder(b"x-oauth-basic"));
         // `lv1.1234567890abcdef:1234567890abcdef`, a README's Basic header.
         assert_eq!(
-            confidence(
+            plain(
                 basic,
-                b"bHYxLjEyMzQ1Njc4OTBhYmNkZWY6MTIzNDU2Nzg5MGFiY2RlZg==",
-                b"",
-                b"",
-                b"",
-                Placement::default()
+                b"bHYxLjEyMzQ1Njc4OTBhYmNkZWY6MTIzNDU2Nzg5MGFiY2RlZg=="
             ),
             low
         );
