@@ -1152,44 +1152,46 @@ const DOCUMENTATION_NAMES: &[&[u8]] = &[b"EXAMPLES", b"RETURN", b"DOCUMENTATION"
 /// tokens in them (`login_password: Cisco#123`, `api_key: "9775a0…"`) are the manual's
 /// examples. A string left open runs to the end of `data`.
 pub fn documentation_strings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    // Where the spaces and tabs from `at` end.
+    let skip_blanks = |at: usize| {
+        at + data[at.min(data.len())..]
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count()
+    };
     let mut out = Vec::new();
     for name in DOCUMENTATION_NAMES {
         for i in memchr::memmem::find_iter(data, name) {
             if i > 0 && data[i - 1] != b'\n' {
                 continue;
             }
-            let blank = |b: &u8| matches!(b, b' ' | b'\t');
-            let rest = &data[i + name.len()..];
-            let skip = |s: &[u8]| s.iter().take_while(|b| blank(b)).count();
-            let at = skip(rest);
-            match rest.get(at) {
+            let at = skip_blanks(i + name.len());
+            match data.get(at) {
+                // A Python string: `NAME = r'''` to the closing quotes.
                 Some(b'=') => {
-                    let value = &rest[at + 1..];
-                    let mut q = skip(value);
-                    if value
-                        .get(q)
-                        .is_some_and(|b| matches!(b, b'r' | b'R' | b'u' | b'U'))
-                    {
+                    let mut q = skip_blanks(at + 1);
+                    if matches!(data.get(q), Some(b'r' | b'R' | b'u' | b'U')) {
                         q += 1;
                     }
-                    let quotes = match value.get(q..q + 3) {
+                    let quotes = match data.get(q..q + 3) {
                         Some(t @ (b"'''" | b"\"\"\"")) => t,
                         _ => continue,
                     };
-                    let start = data.len() - value.len() + q + 3;
+                    let start = q + 3;
                     let end = memchr::memmem::find(&data[start..], quotes)
                         .map_or(data.len(), |e| start + e);
                     out.push(start..end);
                 }
+                // A YAML key: `NAME:` or `NAME: |` to the next line that starts with
+                // text (the next top-level key).
                 Some(b':') => {
-                    let value = &rest[at + 1..];
-                    let line_end = memchr::memchr(b'\n', value).unwrap_or(value.len());
-                    let head = value[..line_end].trim_ascii();
-                    if !matches!(head, b"" | b"|" | b">" | b"|-" | b">-") {
+                    let start = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |n| at + n);
+                    if !matches!(
+                        data[at + 1..start].trim_ascii(),
+                        b"" | b"|" | b">" | b"|-" | b">-"
+                    ) {
                         continue;
                     }
-                    let start = data.len() - value.len() + line_end;
-                    // To the next line that starts with text (a top-level key).
                     let end = memchr::memchr_iter(b'\n', &data[start..])
                         .map(|n| start + n + 1)
                         .find(|&l| data.get(l).is_some_and(|b| !b.is_ascii_whitespace()))
@@ -1930,11 +1932,15 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     // A dotted name of three lowercase words or more (`'comment.line.backslash-g.forth'`,
     // `'constant.begin..filter.slim'`: a syntax highlighter's token types).
-    if v.split(|&b| b == b'.').filter(|w| !w.is_empty()).count() >= 3
-        && v.split(|&b| b == b'.').all(|w| {
+    // (Most values have no dot, or fail on their first capital or digit: checked in
+    // that order, as this runs for every candidate.)
+    let words = || v.split(|&b| b == b'.');
+    if memchr::memchr(b'.', v).is_some()
+        && words().all(|w| {
             w.first().is_none_or(u8::is_ascii_lowercase)
                 && w.iter().all(|b| b.is_ascii_lowercase() || *b == b'-')
         })
+        && words().filter(|w| !w.is_empty()).count() >= 3
     {
         return false;
     }
