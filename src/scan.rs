@@ -624,7 +624,7 @@ fn is_example_dir(d: &str) -> bool {
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `db_test.go`,
 /// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
-/// `examples/…`, `demo/…`, an API's `kms.examples.json`; or translations
+/// `examples/…`, `demo/…`, an API's `kms.examples.json`, a Go package's `doc.go`; or translations
 /// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
 /// template is not: real values do get filled into it.)
 pub fn is_made_up_path(path: &str) -> bool {
@@ -650,6 +650,8 @@ pub fn is_made_up_path(path: &str) -> bool {
         || lower.starts_with("test.")
         || lower.starts_with("test-")
         || lower == "conftest.py"
+        // A Go package's documentation, a comment whose code examples godoc renders.
+        || name == "doc.go"
         || [
             ".test.",
             ".spec.",
@@ -699,6 +701,7 @@ mod tests {
             "lib/plugins/authpdo/lang/ja/settings.php",
             "program/localization/br/labels.inc",
             "roles/mongodb_auth/molecule/default/converge.yml",
+            "openstack/identity/v3/extensions/ec2tokens/doc.go",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -713,6 +716,7 @@ mod tests {
             "parameters.yml.dist",
             "exampleservice/config.py",
             "sampler/settings.py",
+            "internal/docs.go",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }

@@ -710,6 +710,8 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || at_example_host(after)
         || is_leet_stand_in(secret)
         || one_of(secret, STAND_IN_PASSWORDS)
+        // With punctuation inside (`foo:bar`, `my{pass`).
+        || one_of(lower_alnum(secret, &mut [0; 256]), STAND_IN_PASSWORDS)
         || names_password_word(secret)
         || is_email(secret)
         || is_sentence(secret)
@@ -1108,15 +1110,18 @@ fn in_base64_block(preceding: &[u8], before: &[u8], secret: &[u8], after: &[u8])
 pub struct Layout {
     /// Where the input's Rust unit-test module starts ([`rust_test_module_start`]).
     pub test_module: Option<usize>,
-    /// The input's module documentation strings ([`documentation_strings`]).
+    /// The input's module documentation strings ([`documentation_strings`]) and
+    /// example blocks ([`example_blocks`]).
     pub documentation: Vec<std::ops::Range<usize>>,
 }
 
 impl Layout {
     pub fn of(data: &[u8]) -> Self {
+        let mut documentation = documentation_strings(data);
+        documentation.extend(example_blocks(data));
         Layout {
             test_module: rust_test_module_start(data),
-            documentation: documentation_strings(data),
+            documentation,
         }
     }
 
@@ -1203,6 +1208,107 @@ pub fn documentation_strings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
         }
     }
     out
+}
+
+/// The spans of `data` that an `example` or `examples` key opens: an OpenAPI or JSON
+/// Schema document's examples, which API references render as sample requests and
+/// responses (Docker's Engine API: `example:` and, indented under it, `JoinToken:
+/// "SWMTKN-1-…"`). The block is the key's value when that is a mapping or a list:
+/// in YAML, the lines indented deeper than the key (`example:`, `example: |`); in
+/// YAML's flow style and in JSON, from the `{` or `[` after the key to its match.
+/// (A value on the key's own line is [`set_off_as_example`]'s.)
+pub fn example_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    for i in memchr::memmem::find_iter(data, b"example") {
+        let mut end = i + b"example".len();
+        if data.get(end) == Some(&b's') {
+            end += 1;
+        }
+        // JSON's and quoted YAML's `"example"`.
+        let quoted = i > 0 && data[i - 1] == b'"' && data.get(end) == Some(&b'"');
+        let (key, end) = if quoted { (i - 1, end + 1) } else { (i, end) };
+        if key > 0
+            && (data[key - 1].is_ascii_alphanumeric() || matches!(data[key - 1], b'_' | b'-'))
+        {
+            continue;
+        }
+        let Some(colon) = data[end..]
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t'))
+            .map(|n| end + n)
+            .filter(|&c| data[c] == b':')
+        else {
+            continue;
+        };
+        let value = colon
+            + 1
+            + data[colon + 1..]
+                .iter()
+                .take_while(|b| matches!(b, b' ' | b'\t'))
+                .count();
+        match data.get(value) {
+            Some(b'{' | b'[') => out.push(value..matching_bracket(data, value)),
+            _ => {
+                let line_end =
+                    memchr::memchr(b'\n', &data[value..]).map_or(data.len(), |n| value + n);
+                let line_start = memchr::memrchr(b'\n', &data[..key]).map_or(0, |n| n + 1);
+                let lead = &data[line_start..key];
+                let indented = lead.iter().all(|&b| b == b' ')
+                    || lead.trim_ascii() == b"-" && lead.ends_with(b" ");
+                if !indented
+                    || !matches!(
+                        data[value..line_end].trim_ascii(),
+                        b"" | b"|" | b">" | b"|-" | b">-"
+                    )
+                {
+                    continue;
+                }
+                // To the first line that starts with text at the key's column or left
+                // of it.
+                let column = key - line_start;
+                let block_end = memchr::memchr_iter(b'\n', &data[line_end..])
+                    .map(|n| line_end + n + 1)
+                    .find(|&l| {
+                        let indent = data[l..].iter().take_while(|&&b| b == b' ').count();
+                        data.get(l + indent)
+                            .is_some_and(|b| !b.is_ascii_whitespace())
+                            && indent <= column
+                    })
+                    .unwrap_or(data.len());
+                out.push(line_end..block_end);
+            }
+        }
+    }
+    out
+}
+
+/// Where the `{` or `[` at `open` is closed in `data` (brackets inside strings not
+/// counted), or `data`'s end if it is not.
+fn matching_bracket(data: &[u8], open: usize) -> usize {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in data.iter().enumerate().skip(open) {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    data.len()
 }
 
 /// Where the first Rust unit-test module of `data` starts (`#[cfg(test)]` and then
@@ -3369,6 +3475,11 @@ mod tests {
         assert_eq!(plain(uri, b"s00perS3kret"), low);
         assert_eq!(plain(uri, b"hello123"), low);
         assert_ne!(plain(uri, b"kT9v%2BQ2mLx8"), low);
+        // Stand-ins with punctuation inside, plain or percent-encoded.
+        for v in ["foo:bar", "my%7Bpass", "foo-bar"] {
+            assert_eq!(plain(uri, v.as_bytes()), low, "{v}");
+        }
+        assert_ne!(plain(uri, b"foo:bar:Hq7t"), low);
         // A Basic header of `id>:s?1`: a three-byte password.
         assert_eq!(plain(basic, b"aWQ+OnM/MQ=="), low);
         // `deploy:Hq7tRw2pXz9v` is a credential.
@@ -3532,6 +3643,43 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
             documentation_strings(b"x.EXAMPLES = '''a'''\nRETURN = 3\nEXAMPLES: value\n")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn openapi_example_blocks_are_documented_examples() {
+        let spec = b"paths:\n  /swarm/init:\n    parameters:\n      - name: body\n        schema:\n          properties:\n            JoinToken:\n              type: string\n          example:\n            ListenAddr: 0.0.0.0:2377\n\n            JoinToken: SWMTKN-1-3pu6hsz\n          required: [JoinToken]\n        default: Zx81mKq0\n      - examples:\n          k: Lablab123\n  other: Qw7ePl2x\n";
+        let spans = example_blocks(spec);
+        let inside = |text: &[u8], spans: &[std::ops::Range<usize>], needle: &[u8]| {
+            let i = memchr::memmem::find(text, needle).unwrap();
+            spans.iter().any(|r| r.contains(&i))
+        };
+        assert!(inside(spec, &spans, b"SWMTKN"));
+        assert!(inside(spec, &spans, b"Lablab123"));
+        // A sibling key ends the block, as does a line left of the key.
+        assert!(!inside(spec, &spans, b"required"));
+        assert!(!inside(spec, &spans, b"Zx81mKq0"));
+        assert!(!inside(spec, &spans, b"Qw7ePl2x"));
+        // JSON, and YAML's flow style: to the matching bracket, not one in a string.
+        let json = br#"{"example": {"UnlockKey": "SWMKEY-1-7c37", "note": "a } here"}, "key": "Hq7tRw2p"}"#;
+        let spans = example_blocks(json);
+        assert!(inside(json, &spans, b"SWMKEY"));
+        assert!(!inside(json, &spans, b"Hq7tRw2p"));
+        let flow = b"example: {token: ghp_x1}\ntoken: Hq7tRw2p\n";
+        let spans = example_blocks(flow);
+        assert!(inside(flow, &spans, b"ghp_x1"));
+        assert!(!inside(flow, &spans, b"Hq7tRw2p"));
+        // Not a key (`counterexample:`), a value on the key's line, or a key after text.
+        for text in [
+            &b"counterexample:\n  pw: Hq7tRw2p\n"[..],
+            b"example: Hq7tRw2p\n  pw: x\n",
+            b"see example:\n  pw: Hq7tRw2p\n",
+        ] {
+            assert!(
+                example_blocks(text).is_empty(),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
     }
 
     #[test]
