@@ -725,6 +725,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || sample_login(before, secret)
         || (secret.len() <= 32 && looks_like_example(&unleet(secret)))
         || typed_pattern(secret)
+        || (secret.len() <= 32 && letter_run(secret, 5))
         || short_base64_text(secret).is_some_and(|t| {
             names_password_word(&t)
                 || looks_like_example(&t)
@@ -1847,6 +1848,16 @@ fn few_symbols(v: &[u8]) -> bool {
     }
 }
 
+/// True when one letter repeats `n` times or more in a row (`c0d3b4ssssss!`, Octokit's
+/// README): a key held down while typing a stand-in.
+fn letter_run(v: &[u8], n: usize) -> bool {
+    let mut run = 1;
+    v.windows(2).any(|w| {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        run >= n && w[0].is_ascii_alphabetic()
+    })
+}
+
 /// True when a letter other than `A` (base64 of zero bytes) repeats twelve times or
 /// more (`6Lc6BAAAAAAAAChqRbQZcn_yyyyyyyyyyyyyyyyy`): a token's tail filled in by hand.
 fn has_filler_run(v: &[u8]) -> bool {
@@ -2198,6 +2209,9 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     if !quoted && memchr::memmem::find(v, b").").is_some() {
         return false;
     }
+    if quoted && joined_to_code(data[start - 1], &data[end..]) {
+        return false;
+    }
     // A stand-in percent-encoded (`PWD=pass%2Bword`, "pass+word").
     if v.contains(&b'%') {
         let decoded = super::decode::decode(v, super::decode::Encoding::Percent);
@@ -2303,6 +2317,28 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         || in_meeting_link(data, start)
         || (quoted && elided_further_on(data, start, end))
         || in_cf_beacon(data, start))
+}
+
+/// True when a value's closing quote (`quote`, at the start of `after`) is followed by
+/// a concatenation (`'<opaquelocktoken:' . $lockInfo->token`, PHP; `"Bearer " + token`):
+/// code completes the string, and only a piece of it is written down. (A method called
+/// on the literal, `'Hq7tRw2p'.encode()`, is not one, nor is another literal.)
+fn joined_to_code(quote: u8, after: &[u8]) -> bool {
+    let Some(rest) = after.strip_prefix(&[quote]) else {
+        return false;
+    };
+    let blanks = |t: &[u8]| t.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let rest = &rest[blanks(rest)..];
+    let operand = match rest {
+        [b'+', next, ..] if !matches!(next, b'=' | b'+') => &rest[1..],
+        [b'.', b' ' | b'$', ..] => &rest[1..],
+        _ => return false,
+    };
+    // Another literal (`"oMwSyq" + "/7ORZA…"`, split to hide it) continues the value.
+    !matches!(
+        operand.get(blanks(operand)),
+        Some(b'"' | b'\'' | b'`') | None
+    )
 }
 
 /// True when the quoted text that a value at `start..end` begins holds an elision
@@ -3979,6 +4015,24 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         ));
         // Quoted, `@` and `!` are part of a password.
         assert!(ok_at("password = \"@Vq7mLx8!2kT\"", "@Vq7mLx8!2kT"));
+        // A string that code completes is not the value.
+        assert!(!ok_at(
+            "setHeader('Lock-Token','<opaquelocktoken:' . $lockInfo->token . '>')",
+            "<opaquelocktoken:"
+        ));
+        assert!(!ok_at("token = \"Hq7tRw2p\" + suffix", "Hq7tRw2p"));
+        assert!(!ok_at("$token = 'Hq7tRw2p'.$suffix;", "Hq7tRw2p"));
+        // Literals joined are one value, split to hide it.
+        assert!(ok_at(
+            "key = \"oMwSyqdass2kPF\"+\"/7ORZA9dlb\"",
+            "oMwSyqdass2kPF"
+        ));
+        assert!(ok_at(
+            "$key = 'oMwSyqdass2kPF' . '/7ORZA9dlb';",
+            "oMwSyqdass2kPF"
+        ));
+        assert!(ok_at("password = 'Hq7tRw2pXz9v'.encode()", "Hq7tRw2pXz9v"));
+        assert!(ok_at("password = 'Hq7tRw2pXz9v' # +1", "Hq7tRw2pXz9v"));
     }
 
     #[test]
@@ -3989,6 +4043,9 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         let line = b"curl https://circleci.com/api/v2/me?circle-token=a4f96fd41f7682661d6543e30207427ac8870c0d";
         assert!(!in_badge_url(line, line.len() - 40));
         assert!(has_filler_run(b"6Lc6BAAAAAAAAChqRbQZcn_yyyyyyyyyyyyyyyyy"));
+        assert!(letter_run(b"c0d3b4ssssss!", 5));
+        assert!(!letter_run(b"c0d3b4ssss!", 5));
+        assert!(!letter_run(b"Hq7tRw2p00000", 5));
         assert!(!has_filler_run(
             b"MIIEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8x"
         ));
