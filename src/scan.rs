@@ -560,7 +560,8 @@ fn below_roots<'a>(path: &'a str, roots: &[String]) -> &'a str {
         .unwrap_or(path)
 }
 
-/// Directories that hold tests, fixtures, mocks, example code and translations.
+/// Directories that hold tests, fixtures, mocks, example code, documentation and
+/// translations.
 const MADE_UP_DIRS: &[&str] = &[
     "example",
     "examples",
@@ -591,6 +592,10 @@ const MADE_UP_DIRS: &[&str] = &[
     "e2e",
     // Ansible's test scenarios (`molecule/default/converge.yml`).
     "molecule",
+    // Documentation: a manual's configuration examples (`docs/configuration.rst`).
+    "doc",
+    "docs",
+    "documentation",
     // Translations: the labels of a form ("password": "Palavra-passe").
     "translations",
     "locales",
@@ -702,6 +707,8 @@ mod tests {
             "program/localization/br/labels.inc",
             "roles/mongodb_auth/molecule/default/converge.yml",
             "openstack/identity/v3/extensions/ec2tokens/doc.go",
+            "docs/configuration.rst",
+            "share/doc/knot-doc/configuration.html",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -717,6 +724,7 @@ mod tests {
             "exampleservice/config.py",
             "sampler/settings.py",
             "internal/docs.go",
+            "docker/compose.yml",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }

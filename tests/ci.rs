@@ -579,7 +579,7 @@ fn sample_logins_typed_values_and_hashes_in_tests_are_low_confidence() {
     let hash = "$6$zbnUMRoOGxto31L5$NZ.ueTTn8.g2UlxlL105ubkBNYFlVY/WjseKRdl947lPU8/NvTDTR3ORVmLM51rn9rgFOZNSMquJx1lG03V0Fv";
     write(
         d.path(),
-        "docs/engines.rst",
+        "guide/engines.rst",
         "engine = create_engine(\"postgresql://scott:tiger@localhost/test\")\n\
          engine = create_engine(\"mysql://postgres:postgres@db/app\")\n\
          api_key = \"e3b68aa711e6deadc62d5b76355674beef7cc3116062ddba\"\n",
@@ -601,9 +601,9 @@ fn sample_logins_typed_values_and_hashes_in_tests_are_low_confidence() {
         &[
             ("deploy/app.env", "password-hashes.sha512crypt", "medium"),
             ("deploy/app.env", "uri.postgres", "high"),
-            ("docs/engines.rst", "generic.api-key", "low"),
-            ("docs/engines.rst", "uri.mysql", "low"),
-            ("docs/engines.rst", "uri.postgres", "low"),
+            ("guide/engines.rst", "generic.api-key", "low"),
+            ("guide/engines.rst", "uri.mysql", "low"),
+            ("guide/engines.rst", "uri.postgres", "low"),
             ("tests/test_auth.py", "password-hashes.sha512crypt", "low"),
         ],
     );

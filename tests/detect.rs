@@ -731,7 +731,7 @@ fn uri_credentials_for_documentation_domains_and_leetspeak_stand_ins_are_low_con
     let d = dir();
     write(
         d.path(),
-        "docs/connect.md",
+        "connect.md",
         "Use mongodb://app:Zq8vL2mK9xT4@db0.example.com:27017/app or\n\
          mongodb://app:Wb3nR7pQ2sLx@db.corp.internal:27017/app\n\
          db_password = \"P@ssw0rd\"\n",
@@ -916,6 +916,49 @@ fn values_in_an_ansible_modules_documentation_are_low_confidence_and_its_code_is
     assert_eq!(code, 1, "{err}");
     let secrets: Vec<_> = findings(&v).iter().map(|f| f["secret"].clone()).collect();
     assert_eq!(secrets, ["Hq7tRw2pXz9vKm"], "{v}");
+}
+
+#[test]
+fn api_reference_examples_and_documentation_directories_are_low_confidence() {
+    let d = dir();
+    // An OpenAPI document's `example:` block is a sample request; the same token
+    // configured elsewhere in the file is not.
+    write(
+        d.path(),
+        "api/swagger.yaml",
+        "paths:\n  /swarm/unlock:\n    post:\n      parameters:\n        - name: body\n          \
+         schema:\n            example:\n              UnlockKey: \
+         \"SWMKEY-1-7c37Cc8654o6p38HnroywCi19pllOnGtbdZEgtKxZu8\"\n\
+         x-test-unlock: \"SWMKEY-1-y6guTZNTwpQeTL5RhUfOsdBdXoQjiB2GADHSRJvbXeE\"\n",
+    );
+    // A manual's configuration example: a free-form value under docs/ is low, a
+    // provider's token there keeps its confidence, and the same password in a
+    // configuration file is reported as usual.
+    write(
+        d.path(),
+        "docs/configuration.rst",
+        format!(
+            "key:\n  - id: key1\n    secret: 4Tc0K1QkcMCs7cOW2LuSWnxQY0qysdvsZlSb4yTN9pA=\n\n\
+             GITHUB_TOKEN={GH_TOKEN}\n"
+        ),
+    );
+    write(
+        d.path(),
+        "deploy/knot.conf",
+        "key:\n  - id: key1\n    secret: 4Tc0K1QkcMCs7cOW2LuSWnxQY0qysdvsZlSb4yTN9pA=\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("api/swagger.yaml", "docker-swarm.unlock-key", "high"),
+            ("api/swagger.yaml", "docker-swarm.unlock-key", "low"),
+            ("deploy/knot.conf", "generic.secret", "medium"),
+            ("docs/configuration.rst", "generic.secret", "low"),
+            ("docs/configuration.rst", "github.pat-classic", "high"),
+        ],
+    );
 }
 
 #[test]

@@ -2499,6 +2499,8 @@ const STAND_IN_WORDS: &[&str] = &[
     "somepass",
     // `SecurePass123!`, `SecurePassword1`: the READMEs' strong-looking stand-in.
     "securepass",
+    // The password of the Marx Brothers' speakeasy, the manuals' other stand-in.
+    "swordfish",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -3507,6 +3509,7 @@ mod tests {
             assert_eq!(plain(uri, v.as_bytes()), low, "{v}");
         }
         assert_eq!(plain(uri, b"hunter42"), low);
+        assert_eq!(plain(uri, b"swordfish"), low);
         assert_eq!(plain(uri, b"tiger^5HHH"), low);
         assert_eq!(plain(uri, b"s00perS3kret"), low);
         assert_eq!(plain(uri, b"hello123"), low);
