@@ -880,15 +880,19 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
         })
 }
 
-/// True when a free-form value, a plain word (`editor`, `Action`), repeats a name given just
-/// before it on its line or the line above, or the database named after it in a URI:
-/// the password is the user's name (`username="editor", password="editor"`,
-/// `cassandra` / `cassandra`) or the database's
+/// True when a free-form value, a plain word (`editor`, `Action`, `quartz2`), repeats a
+/// name given just before it on its line or the line above, or the database named
+/// after it in a URI: the password is the user's name (`username="editor",
+/// password="editor"`, `cassandra` / `cassandra`), alone or with a password word or a
+/// few digits after it (`pguserpass`, `quartz2123`), or the database's
 /// (`postgres:bitcoinlib@localhost/bitcoinlib`), as defaults and tutorials set them.
 /// (A name that is not a plain word, `specialbill_user`, is more likely a real
 /// account's, and keeps its confidence.)
 fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -> bool {
-    if !(3..=16).contains(&secret.len()) || !secret.iter().all(u8::is_ascii_alphabetic) {
+    if !(3..=16).contains(&secret.len())
+        || !secret.iter().all(u8::is_ascii_alphanumeric)
+        || !secret.iter().any(u8::is_ascii_alphabetic)
+    {
         return false;
     }
     // Or the login with a word for a password after it (`pguser` / `pguserpass`).
@@ -896,13 +900,25 @@ fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
         let stem = secret.strip_suffix(w.as_bytes())?;
         (stem.len() >= 3).then_some(stem)
     });
+    // Or with up to four digits after it (`quartz2` / `quartz2123`).
+    let numbered = (1..=4).filter_map(|n| {
+        let (stem, digits) = secret.split_at(secret.len().checked_sub(n)?);
+        (stem.len() >= 3
+            && digits.iter().all(u8::is_ascii_digit)
+            && stem.iter().any(u8::is_ascii_alphabetic))
+        .then_some(stem)
+    });
     let whole_word_in = |text: &[u8]| {
         let edge = |b: Option<&u8>| b.is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-        std::iter::once(secret).chain(login).any(|word| {
-            memchr::memmem::find_iter(text, word).any(|i| {
-                edge(i.checked_sub(1).and_then(|j| text.get(j))) && edge(text.get(i + word.len()))
+        std::iter::once(secret)
+            .chain(login)
+            .chain(numbered.clone())
+            .any(|word| {
+                memchr::memmem::find_iter(text, word).any(|i| {
+                    edge(i.checked_sub(1).and_then(|j| text.get(j)))
+                        && edge(text.get(i + word.len()))
+                })
             })
-        })
     };
     let above = lines_above(preceding, preceding.len());
     let previous_line = &above
@@ -2934,6 +2950,25 @@ mod tests {
             b"export DB_PASSWORD=",
             b"\n",
             b"pgpass"
+        ));
+        // Or with a few digits after it (Quartz's Derby script).
+        assert!(repeats_login(
+            b"",
+            b"--    connect 'jdbc:derby://localhost:1527/quartz2;user=quartz2;password=",
+            b";create=true';\n",
+            b"quartz2123"
+        ));
+        assert!(!repeats_login(
+            b"",
+            b"user=quartz2;password=",
+            b";\n",
+            b"quartz9123"
+        ));
+        assert!(!repeats_login(
+            b"",
+            b"user=qz;password=",
+            b";\n",
+            b"qz12345"
         ));
         // Capitalized, as a type stub's enum gives both (`…_USERNAME: "Action"`).
         assert!(repeats_login(
