@@ -2502,9 +2502,10 @@ const STAND_IN_WORDS: &[&str] = &[
     "tiger",
     // `hunter2` and its kin (`hunter42`), after the bash.org joke.
     "hunter",
-    // "Secret" as the stand-ins spell it (`s00perS3kret`, `sekrit`).
+    // "Secret" as the stand-ins spell it (`s00perS3kret`, `sekrit`, Fabric's `sikrit`).
     "sekret",
     "sekrit",
+    "sikrit",
     // xkcd 936's example passphrase, "correct horse battery staple".
     "horsebatterystaple",
     "trustno1",
@@ -3547,6 +3548,7 @@ mod tests {
         assert_eq!(plain(uri, b"swordfish"), low);
         assert_eq!(plain(uri, b"tiger^5HHH"), low);
         assert_eq!(plain(uri, b"s00perS3kret"), low);
+        assert_eq!(plain(uri, b"sikrit"), low);
         assert_eq!(plain(uri, b"hello123"), low);
         assert_ne!(plain(uri, b"kT9v%2BQ2mLx8"), low);
         // Stand-ins with punctuation inside, plain or percent-encoded.
