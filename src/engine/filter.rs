@@ -1368,12 +1368,14 @@ fn names_example_host(text: &[u8]) -> bool {
 
 /// True for lowercase words joined by hyphens or underscores (`synthetic-local-reader`,
 /// `_aj_hash_with_indifferent_access`), at least three of them words of three or more
-/// letters; numbers of one or two digits may sit between them.
+/// letters (or two among four pieces or more: `rb-cm-codeblock-plain`); numbers and
+/// prefixes of one or two characters may sit between them.
 fn is_slug(v: &[u8]) -> bool {
-    let mut words = 0;
+    let (mut words, mut pieces) = (0, 0);
     let v = v.strip_prefix(b"_").unwrap_or(v);
     let v = v.strip_suffix(b"_").or(v.strip_suffix(b"-")).unwrap_or(v);
     for piece in v.split(|&b| b == b'-' || b == b'_') {
+        pieces += 1;
         if piece.len() >= 3 && piece.iter().all(u8::is_ascii_lowercase) {
             words += 1;
         } else if !(1..=2).contains(&piece.len())
@@ -1384,7 +1386,9 @@ fn is_slug(v: &[u8]) -> bool {
             return false;
         }
     }
-    words >= 3
+    // Or two words behind two short prefixes (`rb-cm-codeblock-plain`, an editor
+    // mode's token name).
+    words >= 3 || (words == 2 && pieces >= 4)
 }
 
 /// Four-letter words spelt in hex (`deadbeef`, `cafebabe`, `f00d`).
@@ -1958,6 +1962,9 @@ const STAND_IN_PASSWORDS: &[&str] = &[
     "tiger",
     "mypass",
     "mypwd",
+    "mypw",
+    // No password, written as one (`mysql://root:none@localhost/test`).
+    "none",
     "admin",
     "123456",
     "abc123",
@@ -2214,6 +2221,16 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // A validator's rules (`"password": "required|strong|confirmed"`, `min:8|max:64`:
+    // Laravel's and Masonite's lists joined by `|`).
+    if v.contains(&b'|')
+        && v.split(|&b| b == b'|').all(|r| {
+            let name = r.split(|&b| b == b':').next().unwrap_or(r);
+            name.len() >= 3 && name.iter().all(|b| b.is_ascii_lowercase() || *b == b'_')
+        })
+    {
+        return false;
+    }
     // Alternatives spelt out in documentation (`force_pass: true/false`).
     if v.contains(&b'/')
         && v.split(|&b| b == b'/')
@@ -2350,11 +2367,12 @@ fn joined_to_code(quote: u8, after: &[u8]) -> bool {
         [b'.', b' ' | b'$', ..] => &rest[1..],
         _ => return false,
     };
-    // Another literal (`"oMwSyq" + "/7ORZA…"`, split to hide it) continues the value.
-    !matches!(
-        operand.get(blanks(operand)),
-        Some(b'"' | b'\'' | b'`') | None
-    )
+    // Another literal (`"oMwSyq" + "/7ORZA…"`, split to hide it) continues the value,
+    // also on the next line (after a `\` continuation, and a diff's `+`).
+    let next = operand
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\\' | b'+'));
+    !matches!(next, Some(b'"' | b'\'' | b'`') | None)
 }
 
 /// True when the quoted text that a value at `start..end` begins holds an elision
@@ -3318,6 +3336,9 @@ mod tests {
         assert!(!is_slug(b"6a38ee5a-7235-44e7-8b22-816a403bad5d"));
         assert!(!is_slug(b"pa-GhRzK8qLm2Vx9Tb4Nw7Yc3Jd1Pf5Hs0Ea6Uq8Rt2Zk"));
         assert!(!is_slug(b"two-words"));
+        assert!(is_slug(b"rb-cm-codeblock-plain"));
+        assert!(!is_slug(b"x1-two-words"));
+        assert!(!is_slug(b"ab-cd-ef-gh"));
         assert!(is_slug(b"_aj_hash_with_indifferent_access"));
         assert!(!is_slug(b"sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
         assert!(is_camel_name(b"sharePagerDutyAction", 3));
@@ -3549,6 +3570,8 @@ mod tests {
         assert_eq!(plain(uri, b"tiger^5HHH"), low);
         assert_eq!(plain(uri, b"s00perS3kret"), low);
         assert_eq!(plain(uri, b"sikrit"), low);
+        assert_eq!(plain(uri, b"none"), low);
+        assert_eq!(plain(uri, b"mypw"), low);
         assert_eq!(plain(uri, b"hello123"), low);
         assert_ne!(plain(uri, b"kT9v%2BQ2mLx8"), low);
         // Stand-ins with punctuation inside, plain or percent-encoded.
@@ -4071,7 +4094,22 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
             "$key = 'oMwSyqdass2kPF' . '/7ORZA9dlb';",
             "oMwSyqdass2kPF"
         ));
+        assert!(ok_at(
+            "password=\"Hq7tRw2pXz9v\" + \\\n    \"87be261a\",",
+            "Hq7tRw2pXz9v"
+        ));
+        assert!(!ok_at(
+            "password=\"Hq7tRw2pXz9v\" + \\\n    suffix,",
+            "Hq7tRw2pXz9v"
+        ));
         assert!(ok_at("password = 'Hq7tRw2pXz9v'.encode()", "Hq7tRw2pXz9v"));
+        // A validator's rules.
+        assert!(!ok_at(
+            "\"password\": \"required|strong|confirmed\",",
+            "required|strong|confirmed"
+        ));
+        assert!(!ok_at("'password' => 'min:8|max:64',", "min:8|max:64"));
+        assert!(ok_at("password = \"Hq7t|Rw2p\"", "Hq7t|Rw2p"));
         assert!(ok_at("password = 'Hq7tRw2pXz9v' # +1", "Hq7tRw2pXz9v"));
     }
 
