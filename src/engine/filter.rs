@@ -1871,20 +1871,21 @@ fn few_symbols(v: &[u8]) -> bool {
 /// True when one letter repeats `n` times or more in a row (`c0d3b4ssssss!`, Octokit's
 /// README): a key held down while typing a stand-in.
 fn letter_run(v: &[u8], n: usize) -> bool {
-    let mut run = 1;
-    v.windows(2).any(|w| {
-        run = if w[0] == w[1] { run + 1 } else { 1 };
-        run >= n && w[0].is_ascii_alphabetic()
-    })
+    run_of(v, n, |b| b.is_ascii_alphabetic())
 }
 
 /// True when a letter other than `A` (base64 of zero bytes) repeats twelve times or
 /// more (`6Lc6BAAAAAAAAChqRbQZcn_yyyyyyyyyyyyyyyyy`): a token's tail filled in by hand.
 fn has_filler_run(v: &[u8]) -> bool {
+    run_of(v, 12, |b| b.is_ascii_alphabetic() && b != b'A')
+}
+
+/// True when a byte that `counts` repeats `n` times or more in a row in `v`.
+fn run_of(v: &[u8], n: usize, counts: impl Fn(u8) -> bool) -> bool {
     let mut run = 1;
     v.windows(2).any(|w| {
         run = if w[0] == w[1] { run + 1 } else { 1 };
-        run >= 12 && w[0].is_ascii_alphabetic() && w[0] != b'A'
+        run >= n && counts(w[0])
     })
 }
 
