@@ -1174,13 +1174,7 @@ const DOCUMENTATION_NAMES: &[&[u8]] = &[b"EXAMPLES", b"RETURN", b"DOCUMENTATION"
 /// tokens in them (`login_password: Cisco#123`, `api_key: "9775a0…"`) are the manual's
 /// examples. A string left open runs to the end of `data`.
 pub fn documentation_strings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
-    // Where the spaces and tabs from `at` end.
-    let skip_blanks = |at: usize| {
-        at + data[at.min(data.len())..]
-            .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t'))
-            .count()
-    };
+    let skip_blanks = |at| skip_blanks(data, at);
     let mut out = Vec::new();
     for name in DOCUMENTATION_NAMES {
         for i in memchr::memmem::find_iter(data, name) {
@@ -1206,20 +1200,7 @@ pub fn documentation_strings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
                 }
                 // A YAML key: `NAME:` or `NAME: |` to the next line that starts with
                 // text (the next top-level key).
-                Some(b':') => {
-                    let start = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |n| at + n);
-                    if !matches!(
-                        data[at + 1..start].trim_ascii(),
-                        b"" | b"|" | b">" | b"|-" | b">-"
-                    ) {
-                        continue;
-                    }
-                    let end = memchr::memchr_iter(b'\n', &data[start..])
-                        .map(|n| start + n + 1)
-                        .find(|&l| data.get(l).is_some_and(|b| !b.is_ascii_whitespace()))
-                        .unwrap_or(data.len());
-                    out.push(start..end);
-                }
+                Some(b':') => out.extend(yaml_block(data, at, 0)),
                 _ => {}
             }
         }
@@ -1249,54 +1230,56 @@ pub fn example_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
         {
             continue;
         }
-        let Some(colon) = data[end..]
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\t'))
-            .map(|n| end + n)
-            .filter(|&c| data[c] == b':')
-        else {
+        let colon = skip_blanks(data, end);
+        if data.get(colon) != Some(&b':') {
             continue;
-        };
-        let value = colon
-            + 1
-            + data[colon + 1..]
-                .iter()
-                .take_while(|b| matches!(b, b' ' | b'\t'))
-                .count();
-        match data.get(value) {
-            Some(b'{' | b'[') => out.push(value..matching_bracket(data, value)),
-            _ => {
-                let line_end =
-                    memchr::memchr(b'\n', &data[value..]).map_or(data.len(), |n| value + n);
-                let line_start = memchr::memrchr(b'\n', &data[..key]).map_or(0, |n| n + 1);
-                let lead = &data[line_start..key];
-                let indented = lead.iter().all(|&b| b == b' ')
-                    || lead.trim_ascii() == b"-" && lead.ends_with(b" ");
-                if !indented
-                    || !matches!(
-                        data[value..line_end].trim_ascii(),
-                        b"" | b"|" | b">" | b"|-" | b">-"
-                    )
-                {
-                    continue;
-                }
-                // To the first line that starts with text at the key's column or left
-                // of it.
-                let column = key - line_start;
-                let block_end = memchr::memchr_iter(b'\n', &data[line_end..])
-                    .map(|n| line_end + n + 1)
-                    .find(|&l| {
-                        let indent = data[l..].iter().take_while(|&&b| b == b' ').count();
-                        data.get(l + indent)
-                            .is_some_and(|b| !b.is_ascii_whitespace())
-                            && indent <= column
-                    })
-                    .unwrap_or(data.len());
-                out.push(line_end..block_end);
-            }
+        }
+        let value = skip_blanks(data, colon + 1);
+        if matches!(data.get(value), Some(b'{' | b'[')) {
+            out.push(value..matching_bracket(data, value));
+            continue;
+        }
+        // A YAML block under a key that starts its line (after a list's `- `).
+        let line_start = memchr::memrchr(b'\n', &data[..key]).map_or(0, |n| n + 1);
+        let lead = &data[line_start..key];
+        if lead.iter().all(|&b| b == b' ') || lead.trim_ascii() == b"-" && lead.ends_with(b" ") {
+            out.extend(yaml_block(data, colon, key - line_start));
         }
     }
     out
+}
+
+/// Where the spaces and tabs from `at` in `data` end.
+fn skip_blanks(data: &[u8], at: usize) -> usize {
+    at + data[at.min(data.len())..]
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()
+}
+
+/// The YAML block that the key whose colon is at `colon`, in column `column`, opens,
+/// if its value is one (nothing after the colon on its line, or a `|` or `>` block
+/// scalar's header): from the end of the key's line to the first line that starts
+/// with text at the key's column or left of it.
+fn yaml_block(data: &[u8], colon: usize, column: usize) -> Option<std::ops::Range<usize>> {
+    let start = memchr::memchr(b'\n', &data[colon..]).map_or(data.len(), |n| colon + n);
+    if !matches!(
+        data[colon + 1..start].trim_ascii(),
+        b"" | b"|" | b">" | b"|-" | b">-"
+    ) {
+        return None;
+    }
+    let end = memchr::memchr_iter(b'\n', &data[start..])
+        .map(|n| start + n + 1)
+        .find(|&l| {
+            let indent = data[l..].iter().take_while(|&&b| b == b' ').count();
+            indent <= column
+                && data
+                    .get(l + indent)
+                    .is_some_and(|b| !b.is_ascii_whitespace())
+        })
+        .unwrap_or(data.len());
+    Some(start..end)
 }
 
 /// Where the `{` or `[` at `open` is closed in `data` (brackets inside strings not
