@@ -1352,19 +1352,30 @@ fn names_example_host(text: &[u8]) -> bool {
 /// True for lowercase words joined by hyphens or underscores (`synthetic-local-reader`,
 /// `_aj_hash_with_indifferent_access`), at least three of them words of three or more
 /// letters (or two among four pieces or more: `rb-cm-codeblock-plain`); numbers and
-/// prefixes of one or two characters may sit between them.
+/// prefixes of one or two characters may sit between them, and a short generated
+/// suffix of hex may end them (`github-github-oauthtoken-319d75`, the name of a
+/// secret in a secret manager).
 fn is_slug(v: &[u8]) -> bool {
     let (mut words, mut pieces) = (0, 0);
     let v = v.strip_prefix(b"_").unwrap_or(v);
     let v = v.strip_suffix(b"_").or(v.strip_suffix(b"-")).unwrap_or(v);
-    for piece in v.split(|&b| b == b'-' || b == b'_') {
+    let mut rest = v.split(|&b| b == b'-' || b == b'_').peekable();
+    while let Some(piece) = rest.next() {
         pieces += 1;
+        let hex_suffix = rest.peek().is_none()
+            && words >= 3
+            && (3..=8).contains(&piece.len())
+            && piece.iter().any(u8::is_ascii_digit)
+            && piece
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
         if piece.len() >= 3 && piece.iter().all(u8::is_ascii_lowercase) {
             words += 1;
-        } else if !(1..=2).contains(&piece.len())
-            || !piece
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        } else if !hex_suffix
+            && (!(1..=2).contains(&piece.len())
+                || !piece
+                    .iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         {
             return false;
         }
@@ -1814,17 +1825,28 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
             .expect("placeholder markers build")
     });
     if secret.len() > LONG_VALUE {
-        // In a key block's random text `xXxX` turns up by chance; filler is a run.
+        // In a key block's random text `xXxX` turns up by chance; filler is a run. A
+        // header line's text is not the key's (`A-Header: 64 characters long......`,
+        // a PEM parser's test key).
         return MARKERS.find_overlapping_iter(secret).any(|m| {
-            PLACEHOLDER_MARKERS[m.pattern().as_usize()] != "xxxx"
-                || secret[m.start()..]
-                    .iter()
-                    .take_while(|&&b| b == secret[m.start()])
-                    .count()
-                    >= 8
+            !in_header_line(secret, m.start())
+                && (PLACEHOLDER_MARKERS[m.pattern().as_usize()] != "xxxx"
+                    || secret[m.start()..]
+                        .iter()
+                        .take_while(|&&b| b == secret[m.start()])
+                        .count()
+                        >= 8)
         });
     }
     MARKERS.is_match(secret)
+}
+
+/// True when the line of `text` that holds offset `at` is a header (`Name: value`,
+/// as in a PEM or PGP block), whose words describe the key rather than stand for it.
+fn in_header_line(text: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+    memchr::memmem::find(&text[start..end], b": ").is_some()
 }
 
 /// True for a value of twelve bytes or more that repeats a unit of at most ten
@@ -3062,6 +3084,21 @@ mod tests {
     }
 
     #[test]
+    fn a_key_blocks_header_lines_do_not_make_it_a_placeholder() {
+        let body = "MIIBOgIBAAJBAMIeCnn9G/7g2Z6J+qHOE2XCLLuPoh5NHTO2Fm+PbzBvafBo0oYo\n".repeat(5);
+        let block = |header: &str, body: &str| {
+            format!(
+                "-----BEGIN RSA PRIVATE KEY-----\n{header}\n\n{body}-----END RSA PRIVATE KEY-----"
+            )
+        };
+        let described = block("A-Header: 64 characters long.........", &body);
+        assert!(!is_placeholder(described.as_bytes()));
+        // Dots in the body still mark a truncated key.
+        let elided = block("Comment: test", &format!("{body}....\n"));
+        assert!(is_placeholder(elided.as_bytes()));
+    }
+
+    #[test]
     fn example_words_inside_a_token_mark_it_without_making_it_a_placeholder() {
         let t = b"https://hooks.slack.com/triggers/T00EXAMPLE1/4817263950412/f0e1d2c3";
         assert!(looks_like_example(t));
@@ -3325,6 +3362,11 @@ mod tests {
         assert!(!is_slug(b"ab-cd-ef-gh"));
         assert!(is_slug(b"_aj_hash_with_indifferent_access"));
         assert!(!is_slug(b"sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+        // A secret manager's generated name: words, then a short hex suffix.
+        assert!(is_slug(b"github-github-oauthtoken-319d75"));
+        assert!(!is_slug(b"github-oauthtoken-319d75"));
+        assert!(!is_slug(b"github-github-oauthtoken-319d75e9a1"));
+        assert!(!is_slug(b"github-github-319d75-oauthtoken"));
         assert!(is_camel_name(b"sharePagerDutyAction", 3));
         assert!(!is_camel_name(b"overSome", 3));
         // Random letters break into single-letter or many-capital pieces.
