@@ -596,6 +596,9 @@ const MADE_UP_DIRS: &[&str] = &[
     "doc",
     "docs",
     "documentation",
+    // Manual pages (`share/man/man3/Config::Simple.3pm`), and the `man/` of a source
+    // tree that holds them.
+    "man",
     // Translations: the labels of a form ("password": "Palavra-passe").
     "translations",
     "locales",
@@ -709,6 +712,7 @@ mod tests {
             "openstack/identity/v3/extensions/ec2tokens/doc.go",
             "docs/configuration.rst",
             "share/doc/knot-doc/configuration.html",
+            "usr/share/man/man3/Config::Simple.3pm.gz!Config::Simple.3pm",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -725,6 +729,7 @@ mod tests {
             "sampler/settings.py",
             "internal/docs.go",
             "docker/compose.yml",
+            "manifests/secret.yml",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }

@@ -686,6 +686,7 @@ pub fn confidence(
         || jwt_claims_made_up(secret)
         || (rule.free_form
             && (placement.in_test_module
+                || placement.in_manual
                 || free_form_looks_made_up(secret, preceding, before, after)
                 || (secret.contains(&b'%') && {
                     let decoded: Vec<u8> = percent_encoding::percent_decode(secret).collect();
@@ -1130,6 +1131,9 @@ pub struct Layout {
     /// The input's module documentation strings ([`documentation_strings`]) and
     /// example blocks ([`example_blocks`]).
     pub documentation: Vec<std::ops::Range<usize>>,
+    /// The input's embedded manual: Perl's POD and Ruby's `=begin` blocks
+    /// ([`pod_blocks`]).
+    pub manual: Vec<std::ops::Range<usize>>,
 }
 
 impl Layout {
@@ -1139,6 +1143,7 @@ impl Layout {
         Layout {
             test_module: rust_test_module_start(data),
             documentation,
+            manual: pod_blocks(data),
         }
     }
 
@@ -1148,6 +1153,7 @@ impl Layout {
         Placement {
             in_test_module: self.test_module.is_some_and(|t| t < line_start),
             in_documentation: self.documentation.iter().any(|r| r.contains(&start)),
+            in_manual: self.manual.iter().any(|r| r.contains(&start)),
         }
     }
 }
@@ -1160,6 +1166,65 @@ pub struct Placement {
     pub in_test_module: bool,
     /// Inside a module's documentation string: the value is a documented example.
     pub in_documentation: bool,
+    /// Inside a manual written into a source file: a free-form value there is judged
+    /// as one in a documentation directory (a provider's token format keeps its
+    /// confidence).
+    pub in_manual: bool,
+}
+
+/// The commands that open a Perl POD block (perlpod), and Ruby's `=begin`.
+const POD_COMMANDS: &[&[u8]] = &[
+    b"pod",
+    b"head1",
+    b"head2",
+    b"head3",
+    b"head4",
+    b"head5",
+    b"head6",
+    b"over",
+    b"item",
+    b"encoding",
+    b"for",
+    b"begin",
+];
+
+/// The spans of `data`'s embedded manual: Perl's POD, from a line that starts with a
+/// POD command (`=head1 SYNOPSIS`, `=pod`) to the next line that starts with `=cut`
+/// (or the end), which `perldoc` renders as the module's manual page; and Ruby's
+/// block comment, `=begin` to `=end`. The database logins of a SYNOPSIS (`password =>
+/// 'ghost'`) are the manual's examples.
+pub fn pod_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let command = |l: usize| {
+        let word = &data[l + 1..];
+        let n = word
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        word.get(n)
+            .is_none_or(u8::is_ascii_whitespace)
+            .then_some(&word[..n])
+    };
+    let mut out = Vec::new();
+    let mut open: Option<(usize, bool)> = None;
+    let starts = (data.first() == Some(&b'=')).then_some(0);
+    for l in starts
+        .into_iter()
+        .chain(memchr::memmem::find_iter(data, b"\n=").map(|i| i + 1))
+    {
+        let Some(word) = command(l) else { continue };
+        match open {
+            None if POD_COMMANDS.contains(&word) => open = Some((l, word == b"begin")),
+            Some((start, ruby)) if word == b"cut" || (ruby && word == b"end") => {
+                out.push(start..l);
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some((start, _)) = open {
+        out.push(start..data.len());
+    }
+    out
 }
 
 /// The names Ansible gives a module's documentation (`ansible-doc` renders them),
@@ -3733,6 +3798,29 @@ mod tests {
         assert!(!set_off_as_example(b""));
         assert!(set_off_as_example(b"key: <Your API Key>   # Example - "));
         assert!(!set_off_as_example(b"my-example-token-"));
+    }
+
+    #[test]
+    fn perl_pod_and_ruby_block_comments_are_a_manual() {
+        let module = b"package Tie::Store;\nmy $pw = 'Hq7tRw2pXz9v';\n\n=head1 SYNOPSIS\n\n  \
+tie %h, 'Tie::Store', {user => 'nobody', password => 'ghost'};\n\n=cut\n\n\
+sub new { my $token = 'Zx81mKq0' }\n\n=pod\n\nuser=sherzodr\npassword=marley01\n";
+        let layout = Layout::of(module);
+        let at = |needle: &[u8]| {
+            let i = memchr::memmem::find(module, needle).unwrap();
+            let line = memchr::memrchr(b'\n', &module[..i]).map_or(0, |n| n + 1);
+            layout.place(line, i).in_manual
+        };
+        assert!(at(b"ghost"));
+        // A block left open runs to the end.
+        assert!(at(b"marley01"));
+        assert!(!at(b"Hq7tRw2pXz9v"));
+        assert!(!at(b"Zx81mKq0"));
+        // Ruby's block comment ends at `=end`; other lines that start with `=` open
+        // nothing (a heading's underline, a conflict marker).
+        let ruby = b"=begin\nconnect(password: 'hunter2')\n=end\nKEY = 'x'\n=======\n=x= 'y'\n";
+        let spans = pod_blocks(ruby);
+        assert_eq!(spans, vec![0..memchr::memmem::find(ruby, b"=end").unwrap()]);
     }
 
     #[test]
