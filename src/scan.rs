@@ -612,8 +612,13 @@ const MADE_UP_DIRS: &[&str] = &[
 
 /// A specification's or a library's known-answer tests, as a directory's name
 /// (`test_vectors/v2.json`) or in a file's (`bip352_send_and_receive_test_vectors.json`,
-/// `jwk_test_vectors.rs`).
+/// `jwk_test_vectors.rs`). A file's name may also say so by the usual abbreviation, as
+/// one of its words ([`KAT_WORDS`]).
 const KNOWN_ANSWER_TESTS: &[&str] = &["test_vectors", "test-vectors", "testvectors"];
+
+/// "Known-answer test" abbreviated, as a word of a file's name (`break-kat.go`,
+/// `kat_test.go`, `kats.json`).
+const KAT_WORDS: &[&str] = &["kat", "kats"];
 
 /// A directory of examples under a longer name: `examples_old`, `example-app`,
 /// `samples.v2`.
@@ -671,6 +676,9 @@ pub fn is_made_up_path(path: &str) -> bool {
         .iter()
         .chain(KNOWN_ANSWER_TESTS)
         .any(|m| lower.contains(m))
+        || lower
+            .split(['.', '_', '-'])
+            .any(|w| KAT_WORDS.contains(&w))
         || ["Test", "Tests", "Spec"].iter().any(|s| {
             stem.len() > s.len()
                 && stem.ends_with(s)
@@ -713,6 +721,8 @@ mod tests {
             "docs/configuration.rst",
             "share/doc/knot-doc/configuration.html",
             "usr/share/man/man3/Config::Simple.3pm.gz!Config::Simple.3pm",
+            "util/fipstools/break-kat.go",
+            "crypto/kyber/kats.json",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -730,6 +740,8 @@ mod tests {
             "internal/docs.go",
             "docker/compose.yml",
             "manifests/secret.yml",
+            "src/skater.rs",
+            "katana/config.yml",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }

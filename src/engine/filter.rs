@@ -70,6 +70,11 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     {
         return None;
     }
+    // Two words (`Mandrillus_leucophaeus`, a species of a phylogenetic tree, after the
+    // genus that names the provider): a name where a provider's token goes.
+    if !rule.free_form && rule.confidence > Confidence::Low && is_two_word_identifier(secret) {
+        return None;
+    }
     if is_commit_pin(data, start, end) {
         return None;
     }
@@ -1005,6 +1010,25 @@ fn is_two_word_name(v: &[u8]) -> bool {
                 .all(|w| w.iter().any(|b| b"aeiouy".contains(b)))
     };
     hyphenated || pascal()
+}
+
+/// True for two words of four to fourteen letters joined by `_` or `-`, the first
+/// perhaps capitalised (`Mandrillus_leucophaeus`, `access_token`): an identifier or a
+/// name. A token of random letters and digits reads so about once in 10^15; a
+/// prefix and a longer run of letters (`test_abcdef…`) is a token's shape.
+fn is_two_word_identifier(v: &[u8]) -> bool {
+    let mut parts = v.split(|&b| b == b'_' || b == b'-');
+    let (Some(first), Some(second), None) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let word = |w: &[u8], capital: bool| {
+        (4..=14).contains(&w.len())
+            && w.iter().enumerate().all(|(i, b)| {
+                b.is_ascii_lowercase() || (i == 0 && capital && b.is_ascii_uppercase())
+            })
+            && w.iter().any(|b| b"aeiouy".contains(b))
+    };
+    word(first, true) && word(second, false)
 }
 
 /// True for a sentence of words ending in a full stop (`Authentication failed.`): most
@@ -3429,6 +3453,14 @@ mod tests {
         assert!(!is_slug(b"sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
         // A secret manager's generated name: words, then a short hex suffix.
         assert!(is_slug(b"github-github-oauthtoken-319d75"));
+        assert!(is_two_word_identifier(b"Mandrillus_leucophaeus"));
+        assert!(is_two_word_identifier(b"access-token"));
+        assert!(!is_two_word_identifier(b"md-sa4Nmy51VxyCg_tK8pTpOd"));
+        assert!(!is_two_word_identifier(b"Mandrillus_Leucophaeus"));
+        assert!(!is_two_word_identifier(b"abc_defghij"));
+        assert!(!is_two_word_identifier(
+            b"test_abcdefabcdefabcdefabcdefabcde"
+        ));
         assert!(!is_slug(b"github-oauthtoken-319d75"));
         assert!(!is_slug(b"github-github-oauthtoken-319d75e9a1"));
         assert!(!is_slug(b"github-github-319d75-oauthtoken"));
