@@ -681,9 +681,7 @@ pub fn confidence(
             && (is_uuid(secret)
                 || is_two_word_name(secret)
                 || typed_on_few_keys(secret)
-                || EXAMPLE_MARKERS
-                    .iter()
-                    .any(|m| contains_ignore_ascii_case(secret, m.as_bytes()))
+                || EXAMPLE_MARKER_FINDER.is_match(secret)
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
         || in_base64_block(preceding, before, secret, after)
@@ -1743,13 +1741,18 @@ pub fn looks_like_example(secret: &[u8]) -> bool {
             && (i == 0 || matches!(secret[i - 1], b'_' | b'-'))
             && matches!(secret.get(i + 4), Some(b'_' | b'-'))
     };
-    EXAMPLE_MARKERS.iter().any(|m| {
-        secret
-            .windows(m.len())
-            .enumerate()
-            .any(|(i, w)| w.eq_ignore_ascii_case(m.as_bytes()) && !test_mode_segment(i))
-    })
+    EXAMPLE_MARKER_FINDER
+        .find_overlapping_iter(secret)
+        .any(|m| !test_mode_segment(m.start()))
 }
+
+/// [`EXAMPLE_MARKERS`], matched case-insensitively.
+static EXAMPLE_MARKER_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(EXAMPLE_MARKERS)
+        .expect("example markers build")
+});
 
 /// Beyond this many bytes a value is a key block (PEM, PGP) or a long token, whose
 /// random text spells a four-letter marker by chance: `FaKe` turns up in about one
