@@ -919,7 +919,7 @@ fn values_in_an_ansible_modules_documentation_are_low_confidence_and_its_code_is
 }
 
 #[test]
-fn api_reference_examples_and_documentation_directories_are_low_confidence() {
+fn api_reference_examples_manuals_and_documentation_directories_are_low_confidence() {
     let d = dir();
     // An OpenAPI document's `example:` block is a sample request; the same token
     // configured elsewhere in the file is not.
@@ -947,6 +947,17 @@ fn api_reference_examples_and_documentation_directories_are_low_confidence() {
         "deploy/knot.conf",
         "key:\n  - id: key1\n    secret: 4Tc0K1QkcMCs7cOW2LuSWnxQY0qysdvsZlSb4yTN9pA=\n",
     );
+    // A Perl module's POD is its manual (perldoc renders it, and Debian installs it
+    // again as a man page); the module's code after `=cut` is code.
+    let pod = "=head1 SYNOPSIS\n\n  tie %h, 'Tie::Store', {user => 'nobody', password => 'kumquat2'};\n\n=cut\n";
+    write(
+        d.path(),
+        "lib/Tie/Store.pm",
+        format!(
+            "package Tie::Store;\n\n{pod}\nmy %login = (user => 'svc', password => 'Hq7tRw2pXz9v');\n"
+        ),
+    );
+    write(d.path(), "share/man/man3/Tie::Store.3pm", pod);
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(
@@ -957,6 +968,21 @@ fn api_reference_examples_and_documentation_directories_are_low_confidence() {
             ("deploy/knot.conf", "generic.secret", "medium"),
             ("docs/configuration.rst", "generic.secret", "low"),
             ("docs/configuration.rst", "github.pat-classic", "high"),
+            (
+                "lib/Tie/Store.pm",
+                "credentials.username-password-pair",
+                "low",
+            ),
+            (
+                "lib/Tie/Store.pm",
+                "credentials.username-password-pair",
+                "medium",
+            ),
+            (
+                "share/man/man3/Tie::Store.3pm",
+                "credentials.username-password-pair",
+                "low",
+            ),
         ],
     );
 }
