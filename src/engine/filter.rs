@@ -1153,8 +1153,7 @@ pub struct Layout {
     /// The input's module documentation strings ([`documentation_strings`]) and
     /// example blocks ([`example_blocks`]).
     pub documentation: Vec<std::ops::Range<usize>>,
-    /// The input's embedded manual: Perl's POD and Ruby's `=begin` blocks
-    /// ([`pod_blocks`]).
+    /// The input's embedded manual: Perl's POD ([`pod_blocks`]).
     pub manual: Vec<std::ops::Range<usize>>,
 }
 
@@ -1194,7 +1193,8 @@ pub struct Placement {
     pub in_manual: bool,
 }
 
-/// The commands that open a Perl POD block (perlpod), and Ruby's `=begin`.
+/// The commands that open a Perl POD block (perlpod). Not `=begin`, which opens Ruby's
+/// block comments too: commented-out code, whose credentials are as real as any.
 const POD_COMMANDS: &[&[u8]] = &[
     b"pod",
     b"head1",
@@ -1207,14 +1207,12 @@ const POD_COMMANDS: &[&[u8]] = &[
     b"item",
     b"encoding",
     b"for",
-    b"begin",
 ];
 
 /// The spans of `data`'s embedded manual: Perl's POD, from a line that starts with a
 /// POD command (`=head1 SYNOPSIS`, `=pod`) to the next line that starts with `=cut`
-/// (or the end), which `perldoc` renders as the module's manual page; and Ruby's
-/// block comment, `=begin` to `=end`. The database logins of a SYNOPSIS (`password =>
-/// 'ghost'`) are the manual's examples.
+/// (or the end), which `perldoc` renders as the module's manual page. The database
+/// logins of a SYNOPSIS (`password => 'ghost'`) are the manual's examples.
 pub fn pod_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     let command = |l: usize| {
         let word = &data[l + 1..];
@@ -1227,7 +1225,7 @@ pub fn pod_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
             .then_some(&word[..n])
     };
     let mut out = Vec::new();
-    let mut open: Option<(usize, bool)> = None;
+    let mut open: Option<usize> = None;
     let starts = (data.first() == Some(&b'=')).then_some(0);
     for l in starts
         .into_iter()
@@ -1235,15 +1233,15 @@ pub fn pod_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     {
         let Some(word) = command(l) else { continue };
         match open {
-            None if POD_COMMANDS.contains(&word) => open = Some((l, word == b"begin")),
-            Some((start, ruby)) if word == b"cut" || (ruby && word == b"end") => {
+            None if POD_COMMANDS.contains(&word) => open = Some(l),
+            Some(start) if word == b"cut" => {
                 out.push(start..l);
                 open = None;
             }
             _ => {}
         }
     }
-    if let Some((start, _)) = open {
+    if let Some(start) = open {
         out.push(start..data.len());
     }
     out
@@ -3836,7 +3834,7 @@ mod tests {
     }
 
     #[test]
-    fn perl_pod_and_ruby_block_comments_are_a_manual() {
+    fn perl_pod_is_a_manual() {
         let module = b"package Tie::Store;\nmy $pw = 'Hq7tRw2pXz9v';\n\n=head1 SYNOPSIS\n\n  \
 tie %h, 'Tie::Store', {user => 'nobody', password => 'ghost'};\n\n=cut\n\n\
 sub new { my $token = 'Zx81mKq0' }\n\n=pod\n\nuser=sherzodr\npassword=marley01\n";
@@ -3851,11 +3849,15 @@ sub new { my $token = 'Zx81mKq0' }\n\n=pod\n\nuser=sherzodr\npassword=marley01\n
         assert!(at(b"marley01"));
         assert!(!at(b"Hq7tRw2pXz9v"));
         assert!(!at(b"Zx81mKq0"));
-        // Ruby's block comment ends at `=end`; other lines that start with `=` open
-        // nothing (a heading's underline, a conflict marker).
+        // Other lines that start with `=` open nothing: Ruby's block comment (which may
+        // hold commented-out code), a heading's underline, a conflict marker.
         let ruby = b"=begin\nconnect(password: 'hunter2')\n=end\nKEY = 'x'\n=======\n=x= 'y'\n";
-        let spans = pod_blocks(ruby);
-        assert_eq!(spans, vec![0..memchr::memmem::find(ruby, b"=end").unwrap()]);
+        assert!(pod_blocks(ruby).is_empty());
+        let pod = b"=pod\n\nuser=sherzodr\n=cut\nKEY = 'x'\n";
+        assert_eq!(
+            pod_blocks(pod),
+            vec![0..memchr::memmem::find(pod, b"=cut").unwrap()]
+        );
     }
 
     #[test]
