@@ -958,6 +958,13 @@ fn api_reference_examples_manuals_and_documentation_directories_are_low_confiden
         ),
     );
     write(d.path(), "share/man/man3/Tie::Store.3pm", pod);
+    // A Python module's docstring is its manual too; a string it assigns is a value.
+    write(
+        d.path(),
+        "stem/conf.py",
+        "\"\"\"\nConfiguration::\n\n  config = {'user.password': 'yabba1234'}\n\"\"\"\n\n\
+         DEFAULTS = {'user.password': 'Hq7tRw2pXz9v'}\n",
+    );
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(
@@ -983,6 +990,8 @@ fn api_reference_examples_manuals_and_documentation_directories_are_low_confiden
                 "credentials.username-password-pair",
                 "low",
             ),
+            ("stem/conf.py", "generic.password", "low"),
+            ("stem/conf.py", "generic.password", "medium"),
         ],
     );
 }

@@ -716,6 +716,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || one_of(secret, STAND_IN_PASSWORDS)
         // With punctuation inside (`foo:bar`, `my{pass`).
         || one_of(lower_alnum(secret, &mut [0; 256]), STAND_IN_PASSWORDS)
+        || metasyntactic_password(secret)
         || names_password_word(secret)
         || is_email(secret)
         || is_sentence(secret)
@@ -985,15 +986,19 @@ fn names_the_product(above: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
     named_in(above) || named_in(&before[before.len().saturating_sub(200)..]) || named_in(next_lines)
 }
 
-/// True for two lowercase words joined by a hyphen (`pass: `collision-filter``), or
+/// True for two lowercase words joined by a hyphen or an underscore (`pass:
+/// `collision-filter``, `token="monotonic_decreasing"`, a task's name in dask), or
 /// two words of four letters or more in Pascal case (`'_pass': 'SectionStatistics'`,
 /// a generated model's table of attribute types): most often a name, though a weak
 /// passphrase can read so too, so a generic value like it is lowered, not dropped
 /// (three or more words are a slug, [`is_slug`], or a type's name, [`is_pascal_name`]).
 fn is_two_word_name(v: &[u8]) -> bool {
-    let hyphenated = v.split(|&b| b == b'-').count() == 2
-        && v.split(|&b| b == b'-')
-            .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase));
+    let joined = |sep: u8| {
+        v.split(|&b| b == sep).count() == 2
+            && v.split(|&b| b == sep)
+                .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
+    };
+    let hyphenated = joined(b'-') || joined(b'_');
     let pascal = || {
         let mut capitals = (0..v.len()).filter(|&i| v[i].is_ascii_uppercase());
         let (Some(0), Some(second), None) = (capitals.next(), capitals.next(), capitals.next())
@@ -1153,7 +1158,8 @@ pub struct Layout {
     /// The input's module documentation strings ([`documentation_strings`]) and
     /// example blocks ([`example_blocks`]).
     pub documentation: Vec<std::ops::Range<usize>>,
-    /// The input's embedded manual: Perl's POD ([`pod_blocks`]).
+    /// The input's embedded manual: Perl's POD ([`pod_blocks`]) and Python's
+    /// docstrings ([`python_docstrings`]).
     pub manual: Vec<std::ops::Range<usize>>,
 }
 
@@ -1164,7 +1170,11 @@ impl Layout {
         Layout {
             test_module: rust_test_module_start(data),
             documentation,
-            manual: pod_blocks(data),
+            manual: {
+                let mut manual = pod_blocks(data);
+                manual.extend(python_docstrings(data));
+                manual
+            },
         }
     }
 
@@ -1208,6 +1218,52 @@ const POD_COMMANDS: &[&[u8]] = &[
     b"encoding",
     b"for",
 ];
+
+/// The spans of `data`'s Python docstrings: a triple-quoted string that starts its line
+/// as a statement of its own, either the module's first (after comments and blank
+/// lines) or right after a line that ends in `:` (a `def` or `class` header). Sphinx
+/// and `help()` render them as the manual, and their configuration examples
+/// (`'user.password': 'yabba1234'`, stem's; boto's `aws_access_key_id='c2e3…'` in
+/// swift's) are the manual's. A string assigned or passed (`SQL = """…`) is not one.
+pub fn python_docstrings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    // The last byte of the previous line of code; None before the module's first.
+    let mut previous: Option<u8> = None;
+    let mut at = 0;
+    while at < data.len() {
+        let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |n| at + n);
+        let raw = &data[at..end];
+        let line = raw.trim_ascii();
+        if line.is_empty() || line[0] == b'#' {
+            at = end + 1;
+            continue;
+        }
+        let body = line
+            .strip_prefix(b"r")
+            .or(line.strip_prefix(b"R"))
+            .unwrap_or(line);
+        let quotes: Option<&[u8]> = match body.get(..3) {
+            Some(q) if q == b"\"\"\"" || q == b"'''" => Some(q),
+            _ => None,
+        };
+        match quotes {
+            Some(q) if previous.is_none_or(|b| b == b':') => {
+                let lead = raw.len() - raw.trim_ascii_start().len();
+                let open = at + lead + (line.len() - body.len()) + 3;
+                let close = memchr::memmem::find(&data[open..], q).map_or(data.len(), |n| open + n);
+                out.push(at..close);
+                // The docstring is a statement: what follows it is not another.
+                previous = Some(b'"');
+                at = memchr::memchr(b'\n', &data[close..]).map_or(data.len(), |n| close + n) + 1;
+            }
+            _ => {
+                previous = line.last().copied();
+                at = end + 1;
+            }
+        }
+    }
+    out
+}
 
 /// The spans of `data`'s embedded manual: Perl's POD, from a line that starts with a
 /// POD command (`=head1 SYNOPSIS`, `=pod`) to the next line that starts with `=cut`
@@ -2072,6 +2128,18 @@ const STAND_IN_PASSWORDS: &[&str] = &[
     // The password MySQL Sandbox and dbdeployer give every sandbox they create.
     "msandbox",
 ];
+
+/// True for a metasyntactic word joined to a password word (`barpass`, `foo_secret`,
+/// `bazpwd`), as manuals write a password beside `foouser`.
+fn metasyntactic_password(v: &[u8]) -> bool {
+    let mut buf = [0; 256];
+    let v = lower_alnum(v, &mut buf);
+    ["foo", "bar", "baz", "qux"].iter().any(|m| {
+        v.strip_prefix(m.as_bytes()).is_some_and(|rest| {
+            one_of(rest, &["pass", "pwd", "pw", "passwd", "password", "secret"])
+        })
+    })
+}
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.len() >= needle.len()
@@ -2949,6 +3017,11 @@ mod tests {
         assert!(!ok_at("    HASHED_PASSWORD = 0x420157", "0x420157"));
         assert!(!ok_at("password = \"__generate__\"", "__generate__"));
         assert!(is_two_word_name(b"collision-filter"));
+        assert!(is_two_word_name(b"monotonic_decreasing"));
+        assert!(!is_two_word_name(b"monotonic_decreasing_chunk"));
+        assert!(metasyntactic_password(b"barpass"));
+        assert!(metasyntactic_password(b"Foo_Secret"));
+        assert!(!metasyntactic_password(b"barpassage"));
         assert!(!is_two_word_name(b"collision-filter-pass"));
         assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
         assert!(is_two_word_name(b"SectionStatistics"));
@@ -3831,6 +3904,43 @@ mod tests {
         assert!(!set_off_as_example(b""));
         assert!(set_off_as_example(b"key: <Your API Key>   # Example - "));
         assert!(!set_off_as_example(b"my-example-token-"));
+    }
+
+    #[test]
+    fn python_docstrings_are_a_manual_and_other_strings_are_not() {
+        let module = br#"#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+"""
+Configuration::
+
+  config = {'user.password': 'yabba1234'}
+"""
+import os
+
+QUERY = """SELECT 1 WHERE password = 'Hq7tRw2pXz9v'"""
+
+
+class Conn:
+    r'''Connects with S3Connection(aws_access_key_id='c2e30f2cd5204b69')'''
+
+    def open(self):
+        call(
+            """password=Zx81mKq0Lp"""
+        )
+"#;
+        let spans = python_docstrings(module);
+        let inside = |needle: &[u8]| {
+            let i = memchr::memmem::find(module, needle).unwrap();
+            spans.iter().any(|r| r.contains(&i))
+        };
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        assert!(inside(b"yabba1234"));
+        assert!(inside(b"c2e30f2cd5204b69"));
+        // Assigned or passed: a value, not a manual.
+        assert!(!inside(b"Hq7tRw2pXz9v"));
+        assert!(!inside(b"Zx81mKq0Lp"));
+        // A module whose first statement is code has no module docstring.
+        assert!(python_docstrings(b"import os\n\"\"\"password: x\"\"\"\n").is_empty());
     }
 
     #[test]
