@@ -993,12 +993,11 @@ fn names_the_product(above: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
 /// passphrase can read so too, so a generic value like it is lowered, not dropped
 /// (three or more words are a slug, [`is_slug`], or a type's name, [`is_pascal_name`]).
 fn is_two_word_name(v: &[u8]) -> bool {
-    let joined = |sep: u8| {
-        v.split(|&b| b == sep).count() == 2
-            && v.split(|&b| b == sep)
-                .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
-    };
-    let hyphenated = joined(b'-') || joined(b'_');
+    let hyphenated = two_parts(v).is_some_and(|(a, b)| {
+        [a, b]
+            .iter()
+            .all(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_lowercase))
+    });
     let pascal = || {
         let mut capitals = (0..v.len()).filter(|&i| v[i].is_ascii_uppercase());
         let (Some(0), Some(second), None) = (capitals.next(), capitals.next(), capitals.next())
@@ -1020,8 +1019,7 @@ fn is_two_word_name(v: &[u8]) -> bool {
 /// name. A token of random letters and digits reads so about once in 10^15; a
 /// prefix and a longer run of letters (`test_abcdef…`) is a token's shape.
 fn is_two_word_identifier(v: &[u8]) -> bool {
-    let mut parts = v.split(|&b| b == b'_' || b == b'-');
-    let (Some(first), Some(second), None) = (parts.next(), parts.next(), parts.next()) else {
+    let Some((first, second)) = two_parts(v) else {
         return false;
     };
     let word = |w: &[u8], capital: bool| {
@@ -1032,6 +1030,15 @@ fn is_two_word_identifier(v: &[u8]) -> bool {
             && w.iter().any(|b| b"aeiouy".contains(b))
     };
     word(first, true) && word(second, false)
+}
+
+/// `v`'s two parts, when one `_` or `-` joins two.
+fn two_parts(v: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut parts = v.split(|&b| b == b'_' || b == b'-');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(first), Some(second), None) => Some((first, second)),
+        _ => None,
+    }
 }
 
 /// True for a sentence of words ending in a full stop (`Authentication failed.`): most
