@@ -635,7 +635,7 @@ fn is_example_dir(d: &str) -> bool {
 }
 
 /// True when `path` (relative to the scan root) is a test file or lies in a test
-/// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `db_test.go`,
+/// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `tst-grp.c`, `db_test.go`,
 /// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
 /// `examples/…`, `demo/…`, an API's `kms.examples.json`, a Go package's `doc.go`; or translations
 /// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
@@ -662,6 +662,8 @@ pub fn is_made_up_path(path: &str) -> bool {
         || lower.starts_with("test_")
         || lower.starts_with("test.")
         || lower.starts_with("test-")
+        // glibc's and gnulib's tests (`tst-sgetsgent.c`).
+        || lower.starts_with("tst-")
         || lower == "conftest.py"
         // A Go package's documentation, a comment whose code examples godoc renders.
         || name == "doc.go"
@@ -722,6 +724,7 @@ mod tests {
             "share/doc/knot-doc/configuration.html",
             "usr/share/man/man3/Config::Simple.3pm.gz!Config::Simple.3pm",
             "util/fipstools/break-kat.go",
+            "glibc-2.36/gshadow/tst-sgetsgent.c",
             "crypto/kyber/kats.json",
         ] {
             assert!(is_made_up_path(p), "{p}");

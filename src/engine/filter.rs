@@ -99,6 +99,8 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || names_a_password_constant(secret)
                 || is_annotated_assignment(secret)
                 || is_port_mapping(secret)
+                || is_bit_syntax_segment(secret)
+                || is_option_flag(secret)
                 || is_elided(secret)
                 || is_format_template(secret, &data[end..])
                 || is_substitution_marker(secret)))
@@ -190,6 +192,48 @@ fn is_port_mapping(v: &[u8]) -> bool {
     [a, b]
         .iter()
         .all(|p| (1..=5).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
+}
+
+/// The types of an Erlang bit-syntax segment (`Name:Size/Type`).
+const BIT_SYNTAX_TYPES: &[&str] = &[
+    "binary",
+    "bytes",
+    "bits",
+    "bitstring",
+    "integer",
+    "float",
+    "utf8",
+    "utf16",
+    "utf32",
+];
+
+/// True for the size and type of an Erlang bit-syntax segment, taken for the value
+/// when the segment's variable names a password (`NewBinPwd:Sz2/binary`, in the SSH
+/// application's parsing of a password change): a variable or a number, `/`, then a
+/// type, perhaps with specifiers (`Len/binary-unit:8`).
+fn is_bit_syntax_segment(v: &[u8]) -> bool {
+    let Some(slash) = memchr::memchr(b'/', v) else {
+        return false;
+    };
+    let (size, kind) = (&v[..slash], &v[slash + 1..]);
+    let kind = &kind[..kind.iter().position(|&b| b == b'-').unwrap_or(kind.len())];
+    !size.is_empty()
+        && size.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        && (size[0].is_ascii_uppercase() || size.iter().all(u8::is_ascii_digit))
+        && one_of(kind, BIT_SYNTAX_TYPES)
+}
+
+/// True for a command-line option in a value's place (`pass="-otherbuild"`, a build
+/// pass's suffix in glibc's Debian rules; `--no-password`): a dash or two, then a
+/// lowercase word, perhaps hyphenated.
+fn is_option_flag(v: &[u8]) -> bool {
+    let word = v
+        .strip_prefix(b"--")
+        .or(v.strip_prefix(b"-"))
+        .unwrap_or(b"");
+    word.len() >= 3
+        && word[0].is_ascii_lowercase()
+        && word.iter().all(|b| b.is_ascii_lowercase() || *b == b'-')
 }
 
 /// True for a type annotation and the start of its assignment, taken for the value
@@ -3412,6 +3456,20 @@ mod tests {
         assert!(!shown_as_a_shape(above, b"key = \""));
         assert!(!shown_as_a_shape(b"", b"unlike "));
         assert!(!shown_as_a_shape(b"# get a key like this one\n", b"#    "));
+    }
+
+    #[test]
+    fn bit_syntax_segments_and_option_flags_are_not_passwords() {
+        assert!(is_bit_syntax_segment(b"Sz2/binary"));
+        assert!(is_bit_syntax_segment(b"32/integer"));
+        assert!(is_bit_syntax_segment(b"Len/binary-unit:8"));
+        assert!(!is_bit_syntax_segment(b"s3cr3t/binary"));
+        assert!(!is_bit_syntax_segment(b"Hq7t/Rw2pXz9v"));
+        assert!(is_option_flag(b"-otherbuild"));
+        assert!(is_option_flag(b"--no-password"));
+        assert!(!is_option_flag(b"-Hq7tRw2pXz9v"));
+        assert!(!is_option_flag(b"-ab"));
+        assert!(!is_option_flag(b"otherbuild"));
     }
 
     #[test]
