@@ -55,10 +55,13 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     // Words joined by hyphens (`pa-1-protect-and-limit-highly-privileged`, a URL
-    // fragment), or, for a rule that needs context, a type's or a camel-case name
+    // fragment); for a provider's rule two words (`Mandrillus_leucophaeus`, a species
+    // in a phylogenetic tree, after the genus that names the provider); or, for a
+    // rule that needs context, a type's or a camel-case name
     // (`AlibabaCloudNoCredentialsError`, `sharePagerDutyAction`): names, not keys. (Identifier rules, of low
     // confidence, report names such as bucket names on purpose.)
-    if rule.confidence > Confidence::Low && is_slug(secret)
+    if rule.confidence > Confidence::Low
+        && (is_slug(secret) || !rule.free_form && is_two_word_identifier(secret))
         || rule.confidence == Confidence::Medium && {
             let name = without_generation_number(secret);
             is_type_name(name)
@@ -68,11 +71,6 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_secret_variable(name)
         }
     {
-        return None;
-    }
-    // Two words (`Mandrillus_leucophaeus`, a species of a phylogenetic tree, after the
-    // genus that names the provider): a name where a provider's token goes.
-    if !rule.free_form && rule.confidence > Confidence::Low && is_two_word_identifier(secret) {
         return None;
     }
     if is_commit_pin(data, start, end) {
@@ -732,8 +730,7 @@ pub fn confidence(
         || jwt_signed_with_example_key(secret)
         || jwt_claims_made_up(secret)
         || (rule.free_form
-            && (placement.in_test_module
-                || placement.in_manual
+            && (placement.free_form_made_up
                 || free_form_looks_made_up(secret, preceding, before, after)
                 || (secret.contains(&b'%') && {
                     let decoded: Vec<u8> = percent_encoding::percent_decode(secret).collect();
@@ -752,6 +749,8 @@ pub fn confidence(
 /// (`correct%20horse%20battery%20staple`, `pass%20word`).
 fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after: &[u8]) -> bool {
     let above = lines_above(preceding, preceding.len());
+    let mut buf = [0; 256];
+    let alnum = lower_alnum(secret, &mut buf);
     // Three bytes or fewer (`redis://:C3%B0@…`, a Basic header's `id:s?1`) is a
     // parser's test input, not a password anyone relies on.
     secret.len() < 4
@@ -759,8 +758,8 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || is_leet_stand_in(secret)
         || one_of(secret, STAND_IN_PASSWORDS)
         // With punctuation inside (`foo:bar`, `my{pass`).
-        || one_of(lower_alnum(secret, &mut [0; 256]), STAND_IN_PASSWORDS)
-        || metasyntactic_password(secret)
+        || one_of(alnum, STAND_IN_PASSWORDS)
+        || metasyntactic_password(alnum)
         || names_password_word(secret)
         || is_email(secret)
         || is_sentence(secret)
@@ -1233,9 +1232,9 @@ impl Layout {
     /// `start` stands.
     pub fn place(&self, line_start: usize, start: usize) -> Placement {
         Placement {
-            in_test_module: self.test_module.is_some_and(|t| t < line_start),
+            free_form_made_up: self.test_module.is_some_and(|t| t < line_start)
+                || self.manual.iter().any(|r| r.contains(&start)),
             in_documentation: self.documentation.iter().any(|r| r.contains(&start)),
-            in_manual: self.manual.iter().any(|r| r.contains(&start)),
         }
     }
 }
@@ -1243,15 +1242,12 @@ impl Layout {
 /// Where a finding stands in its input ([`Layout::place`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Placement {
-    /// After the input's Rust unit-test module starts: a free-form value there is
-    /// judged as one in a test file.
-    pub in_test_module: bool,
+    /// After the input's Rust unit-test module starts, or inside a manual written into
+    /// a source file: a free-form value there is judged as one in a test file or a
+    /// documentation directory (a provider's token format keeps its confidence).
+    pub free_form_made_up: bool,
     /// Inside a module's documentation string: the value is a documented example.
     pub in_documentation: bool,
-    /// Inside a manual written into a source file: a free-form value there is judged
-    /// as one in a documentation directory (a provider's token format keeps its
-    /// confidence).
-    pub in_manual: bool,
 }
 
 /// The commands that open a Perl POD block (perlpod). Not `=begin`, which opens Ruby's
@@ -1507,7 +1503,7 @@ fn matching_bracket(data: &[u8], open: usize) -> usize {
 /// `mod …`, or a `mod tests {` line), if any: Rust keeps unit tests in a module at
 /// the end of the source file they test, so what follows is test code, and a
 /// free-form value there is judged as one in a test file ([`Placement`]'s
-/// `in_test_module`).
+/// `free_form_made_up`).
 pub fn rust_test_module_start(data: &[u8]) -> Option<usize> {
     let cfg = memchr::memmem::find_iter(data, b"#[cfg(test)]")
         .find(|&i| data[i + 12..].trim_ascii_start().starts_with(b"mod "));
@@ -1871,7 +1867,7 @@ const LONG_VALUE: usize = 256;
 fn long_value_names_example(secret: &[u8]) -> bool {
     secret
         .split(|&b| b == b'\n')
-        .filter(|line| memchr::memmem::find(line, b": ").is_none())
+        .filter(|line| !is_header_line(line))
         .any(|line| {
             EXAMPLE_MARKERS.iter().any(|m| {
                 line.windows(m.len()).enumerate().any(|(i, w)| {
@@ -2038,12 +2034,19 @@ pub fn is_placeholder(secret: &[u8]) -> bool {
     MARKERS.is_match(secret)
 }
 
-/// True when the line of `text` that holds offset `at` is a header (`Name: value`,
-/// as in a PEM or PGP block), whose words describe the key rather than stand for it.
+/// True when the line of `text` that holds offset `at` is a header line
+/// ([`is_header_line`]).
 fn in_header_line(text: &[u8], at: usize) -> bool {
     let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
-    memchr::memmem::find(&text[start..end], b": ").is_some()
+    is_header_line(&text[start..end])
+}
+
+/// True for a header line of a key block (`Name: value`, as in a PEM or PGP block),
+/// whose words describe the key (`Comment: <alice@example.org>`) rather than stand
+/// for it.
+fn is_header_line(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b": ").is_some()
 }
 
 /// True for a value of twelve bytes or more that repeats a unit of at most ten
@@ -2181,12 +2184,11 @@ const STAND_IN_PASSWORDS: &[&str] = &[
 ];
 
 /// True for a metasyntactic word joined to a password word (`barpass`, `foo_secret`,
-/// `bazpwd`), as manuals write a password beside `foouser`.
-fn metasyntactic_password(v: &[u8]) -> bool {
-    let mut buf = [0; 256];
-    let v = lower_alnum(v, &mut buf);
+/// `bazpwd`), as manuals write a password beside `foouser`; `alnum` is the value as
+/// [`lower_alnum`] gives it.
+fn metasyntactic_password(alnum: &[u8]) -> bool {
     ["foo", "bar", "baz", "qux"].iter().any(|m| {
-        v.strip_prefix(m.as_bytes()).is_some_and(|rest| {
+        alnum.strip_prefix(m.as_bytes()).is_some_and(|rest| {
             one_of(rest, &["pass", "pwd", "pw", "passwd", "password", "secret"])
         })
     })
@@ -3071,7 +3073,10 @@ mod tests {
         assert!(is_two_word_name(b"monotonic_decreasing"));
         assert!(!is_two_word_name(b"monotonic_decreasing_chunk"));
         assert!(metasyntactic_password(b"barpass"));
-        assert!(metasyntactic_password(b"Foo_Secret"));
+        assert!(metasyntactic_password(lower_alnum(
+            b"Foo_Secret",
+            &mut [0; 256]
+        )));
         assert!(!metasyntactic_password(b"barpassage"));
         assert!(!is_two_word_name(b"collision-filter-pass"));
         assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
@@ -4017,7 +4022,7 @@ sub new { my $token = 'Zx81mKq0' }\n\n=pod\n\nuser=sherzodr\npassword=marley01\n
         let at = |needle: &[u8]| {
             let i = memchr::memmem::find(module, needle).unwrap();
             let line = memchr::memrchr(b'\n', &module[..i]).map_or(0, |n| n + 1);
-            layout.place(line, i).in_manual
+            layout.place(line, i).free_form_made_up
         };
         assert!(at(b"ghost"));
         // A block left open runs to the end.
