@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
+use super::paths::is_made_up_path;
 use crate::rules::{Confidence, Rule};
 
 /// Shannon entropy of `bytes` in bits per byte (0 for empty input).
@@ -1205,18 +1206,22 @@ fn in_base64_block(preceding: &[u8], before: &[u8], secret: &[u8], after: &[u8])
 pub struct Layout {
     /// Where the input's Rust unit-test module starts ([`rust_test_module_start`]).
     pub test_module: Option<usize>,
-    /// The input's module documentation strings ([`documentation_strings`]) and
-    /// example blocks ([`example_blocks`]).
+    /// The input's module documentation strings ([`documentation_strings`]), example
+    /// blocks ([`example_blocks`]) and examples in comments ([`commented_examples`]).
     pub documentation: Vec<std::ops::Range<usize>>,
     /// The input's embedded manual: Perl's POD ([`pod_blocks`]) and Python's
     /// docstrings ([`python_docstrings`]).
     pub manual: Vec<std::ops::Range<usize>>,
+    /// The parts of a patch that change test files, examples or documentation
+    /// ([`patched_made_up_files`]).
+    pub made_up_patches: Vec<std::ops::Range<usize>>,
 }
 
 impl Layout {
     pub fn of(data: &[u8]) -> Self {
         let mut documentation = documentation_strings(data);
         documentation.extend(example_blocks(data));
+        documentation.extend(commented_examples(data));
         Layout {
             test_module: rust_test_module_start(data),
             documentation,
@@ -1225,6 +1230,7 @@ impl Layout {
                 manual.extend(python_docstrings(data));
                 manual
             },
+            made_up_patches: patched_made_up_files(data),
         }
     }
 
@@ -1233,7 +1239,8 @@ impl Layout {
     pub fn place(&self, line_start: usize, start: usize) -> Placement {
         Placement {
             free_form_made_up: self.test_module.is_some_and(|t| t < line_start)
-                || self.manual.iter().any(|r| r.contains(&start)),
+                || self.manual.iter().any(|r| r.contains(&start))
+                || self.made_up_patches.iter().any(|r| r.contains(&start)),
             in_documentation: self.documentation.iter().any(|r| r.contains(&start)),
         }
     }
@@ -1242,12 +1249,104 @@ impl Layout {
 /// Where a finding stands in its input ([`Layout::place`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Placement {
-    /// After the input's Rust unit-test module starts, or inside a manual written into
-    /// a source file: a free-form value there is judged as one in a test file or a
+    /// After the input's Rust unit-test module starts, inside a manual written into a
+    /// source file, or in a patch's change to a test file: a free-form value there is judged as one in a test file or a
     /// documentation directory (a provider's token format keeps its confidence).
     pub free_form_made_up: bool,
     /// Inside a module's documentation string: the value is a documented example.
     pub in_documentation: bool,
+}
+
+/// The spans of a unified diff (`git diff`, `diff -u`, a Debian package's
+/// `debian/patches/*.diff`) that change a file [`is_made_up_path`] judges a test,
+/// an example or documentation: from each `+++ ` header naming such a file (after a
+/// `--- ` line) to the next file's header. A patch is judged by the files it changes,
+/// as those files are by their paths: glibc's `git-updates.diff` adds
+/// `gshadow/tst-sgetsgent.c`, whose `passwd` is a test's.
+pub fn patched_made_up_files(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    // The open span (a made-up file's changes) and the start of the header line
+    // that may close it.
+    let mut open: Option<usize> = None;
+    for at in memchr::memmem::find_iter(data, b"\n+++ ") {
+        let header = at + 1;
+        let previous = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        if !data[previous..].starts_with(b"--- ") {
+            continue;
+        }
+        if let Some(start) = open.take() {
+            spans.push(start..previous);
+        }
+        let line_end = memchr::memchr(b'\n', &data[header..]).map_or(data.len(), |i| header + i);
+        let name = &data[header + 4..line_end];
+        // A timestamp follows a tab in `diff -u`'s headers.
+        let name = name.split(|&b| b == b'\t').next().unwrap_or(name);
+        let name = String::from_utf8_lossy(name.trim_ascii());
+        let path = name.strip_prefix("b/").unwrap_or(&name);
+        if is_made_up_path(path) {
+            open = Some(line_end);
+        }
+    }
+    if let Some(start) = open {
+        spans.push(start..data.len());
+    }
+    spans
+}
+
+/// The spans of `data`'s examples written in `#` comments with their results shown
+/// (`#=>`, as RDoc and YARD write them): each run of comment lines in which some line
+/// shows a result after its code (`user.authenticate('mUc3m00RsqyRe') # => user`,
+/// ActiveModel's; `@password #=> "$2a$12$C5.F…"`, bcrypt's). Commented-out code
+/// shows no results, so it is not one.
+pub fn commented_examples(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for at in memchr::memmem::find_iter(data, b"=>") {
+        if out.last().is_some_and(|r| r.contains(&at)) {
+            continue;
+        }
+        // A result's mark, `#=>` or `# =>`, before anything else is looked at: `=>`
+        // alone is common (hashes, arrow functions, a minified file's every line).
+        let mark = data[..at].trim_ascii_end();
+        if !mark.ends_with(b"#") {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        // The comment's own `#` opens the line; the result's is another, after code.
+        let Some(text) = comment_text(&data[line_start..at]) else {
+            continue;
+        };
+        let Some(code) = text.trim_ascii_end().strip_suffix(b"#") else {
+            continue;
+        };
+        if code.trim_ascii().is_empty() {
+            continue;
+        }
+        let mut start = line_start;
+        while start > 0 {
+            let above = memchr::memrchr(b'\n', &data[..start - 1]).map_or(0, |i| i + 1);
+            if comment_text(&data[above..start - 1]).is_none() {
+                break;
+            }
+            start = above;
+        }
+        let mut end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+        while end < data.len() {
+            let next = memchr::memchr(b'\n', &data[end + 1..]).map_or(data.len(), |i| end + 1 + i);
+            if comment_text(&data[end + 1..next]).is_none() {
+                break;
+            }
+            end = next;
+        }
+        out.push(start..end);
+    }
+    out
+}
+
+/// The text of a `#` comment line after its `#` (`None` for another line, or a
+/// `#!` interpreter line).
+fn comment_text(line: &[u8]) -> Option<&[u8]> {
+    let text = line.trim_ascii_start().strip_prefix(b"#")?;
+    (!text.starts_with(b"!")).then_some(text)
 }
 
 /// The commands that open a Perl POD block (perlpod). Not `=begin`, which opens Ruby's
@@ -4038,6 +4137,65 @@ sub new { my $token = 'Zx81mKq0' }\n\n=pod\n\nuser=sherzodr\npassword=marley01\n
             pod_blocks(pod),
             vec![0..memchr::memmem::find(pod, b"=cut").unwrap()]
         );
+    }
+
+    #[test]
+    fn a_patchs_changes_to_test_files_are_judged_as_test_files() {
+        let patch = b"Subject: shadow fixes\n\n\
+--- a/gshadow/sgetsgent.c\n+++ b/gshadow/sgetsgent.c\n@@ -1,2 +1,2 @@\n\
+-  const char *pw = 0;\n+  const char *passwd = \"Hq7tRw2pXz9v\";\n\
+diff --git a/gshadow/tst-sgetsgent.c b/gshadow/tst-sgetsgent.c\n\
+--- /dev/null\n+++ b/gshadow/tst-sgetsgent.c\n@@ -0,0 +1,3 @@\n\
++  const char *passwd = \"k+zD0nucwfxAo3sw1NXU\";\n\
+--- glibc-2.36.orig/nss/nss_files.c\t2022-08-01 10:00:00\n\
++++ glibc-2.36/nss/nss_files.c\t2022-08-02 10:00:00\n@@ -5 +5 @@\n\
++  char *secret = \"Zx81mKq0Lp\";\n\
+--- a/docs/setup.md\n+++ b/docs/setup.md\n@@ -1 +1 @@\n+password: marley01\n";
+        let layout = Layout::of(patch);
+        let at = |needle: &[u8]| {
+            let i = memchr::memmem::find(patch, needle).unwrap();
+            let line = memchr::memrchr(b'\n', &patch[..i]).map_or(0, |n| n + 1);
+            layout.place(line, i).free_form_made_up
+        };
+        assert!(at(b"k+zD0nucwfxAo3sw1NXU"));
+        // The last file's changes run to the end.
+        assert!(at(b"marley01"));
+        // Changes to the library's own code keep their confidence, in either
+        // header form (git's `b/` prefix, or `diff -u`'s tab and timestamp).
+        assert!(!at(b"Hq7tRw2pXz9v"));
+        assert!(!at(b"Zx81mKq0Lp"));
+        assert_eq!(layout.made_up_patches.len(), 2);
+        // An added line that reads `+++ ` in a hunk, with no `--- ` line before it,
+        // is not a header.
+        let hunk = b"--- a/x.c\n+++ b/x.c\n@@ -1 +1,2 @@\n+int a;\n+++ tests/t.c\n+pw = 1;\n";
+        assert!(patched_made_up_files(hunk).is_empty());
+    }
+
+    #[test]
+    fn comments_that_show_results_are_documented_examples() {
+        let module = b"module BCrypt\n  # Example usage:\n  #\n\
+  #   @password = Password.create(\"my grand secret\")\n\
+  #   @password #=> \"$2a$12$C5.FIvVDS9W4AYZ/Ib37YuWd/7ozp1UaMhU28UKrfSxp2oDchbi3K\"\n\
+  #   user.authenticate('mUc3m00RsqyRe') # => user\n\
+  class Password < String\n    KEY = 'Hq7tRw2pXz9v'\n\
+    # Commented-out code shows no results:\n\
+    # conn = connect(:password => 'Zx81mKq0Lp')\n\
+    h = { :token => 'Wq3nBv7' } # => not a comment line's result\n  end\nend\n";
+        let layout = Layout::of(module);
+        let at = |needle: &[u8]| {
+            let i = memchr::memmem::find(module, needle).unwrap();
+            let line = memchr::memrchr(b'\n', &module[..i]).map_or(0, |n| n + 1);
+            layout.place(line, i).in_documentation
+        };
+        // The whole comment run is the example, above and below the result shown.
+        assert!(at(b"my grand secret"));
+        assert!(at(b"$2a$12$C5.F"));
+        assert!(at(b"mUc3m00RsqyRe"));
+        assert!(at(b"Example usage"));
+        assert!(!at(b"Hq7tRw2pXz9v"));
+        assert!(!at(b"Zx81mKq0Lp"));
+        assert!(!at(b"Wq3nBv7"));
+        assert_eq!(commented_examples(module).len(), 1);
     }
 
     #[test]

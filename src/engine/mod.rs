@@ -14,6 +14,7 @@
 pub mod decode;
 pub mod filter;
 pub mod keywords;
+pub mod paths;
 
 use std::sync::Arc;
 

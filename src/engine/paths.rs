@@ -1,0 +1,194 @@
+//! Which paths hold made-up values: tests, fixtures, examples, documentation and
+//! translations. A free-form credential (a password, a URI's secret) found in one is
+//! reported at low confidence; a provider's token format keeps its own.
+
+/// Directories that hold tests, fixtures, mocks, example code, documentation and
+/// translations.
+const MADE_UP_DIRS: &[&str] = &[
+    "example",
+    "examples",
+    "_example",
+    "_examples",
+    "samples",
+    "demo",
+    "demos",
+    "test",
+    "tests",
+    "_test",
+    "_tests",
+    "__tests__",
+    "testing",
+    "testdata",
+    "test-data",
+    "test_data",
+    "spec",
+    "specs",
+    "fixture",
+    "fixtures",
+    "__fixtures__",
+    "mocks",
+    "__mocks__",
+    "testutil",
+    "testutils",
+    "testhelpers",
+    "e2e",
+    // Ansible's test scenarios (`molecule/default/converge.yml`).
+    "molecule",
+    // Documentation: a manual's configuration examples (`docs/configuration.rst`).
+    "doc",
+    "docs",
+    "documentation",
+    // Manual pages (`share/man/man3/Config::Simple.3pm`), and the `man/` of a source
+    // tree that holds them.
+    "man",
+    // Translations: the labels of a form ("password": "Palavra-passe").
+    "translations",
+    "locales",
+    "locale",
+    "i18n",
+    "l10n",
+    "localization",
+    "localisation",
+    "lang",
+];
+
+/// A specification's or a library's known-answer tests, as a directory's name
+/// (`test_vectors/v2.json`) or in a file's (`bip352_send_and_receive_test_vectors.json`,
+/// `jwk_test_vectors.rs`). A file's name may also say so by the usual abbreviation, as
+/// one of its words ([`KAT_WORDS`]).
+const KNOWN_ANSWER_TESTS: &[&str] = &["test_vectors", "test-vectors", "testvectors"];
+
+/// "Known-answer test" abbreviated, as a word of a file's name (`break-kat.go`,
+/// `kat_test.go`, `kats.json`).
+const KAT_WORDS: &[&str] = &["kat", "kats"];
+
+/// A directory of examples under a longer name: `examples_old`, `example-app`,
+/// `samples.v2`.
+fn is_example_dir(d: &str) -> bool {
+    let d = d.as_bytes();
+    ["example", "sample"].iter().any(|w| {
+        crate::engine::filter::starts_with_ignore_case(d, w.as_bytes()) && {
+            let rest = &d[w.len()..];
+            let rest = rest.strip_prefix(b"s").unwrap_or(rest);
+            rest.first()
+                .is_some_and(|b| matches!(b, b'_' | b'-' | b'.'))
+        }
+    })
+}
+
+/// True when `path` (relative to the scan root) is a test file or lies in a test
+/// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `tst-grp.c`, `db_test.go`,
+/// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
+/// `examples/…`, `demo/…`, an API's `kms.examples.json`, a Go package's `doc.go`; or translations
+/// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
+/// template is not: real values do get filled into it.)
+pub fn is_made_up_path(path: &str) -> bool {
+    let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
+    let Some(name) = parts.next_back() else {
+        return false;
+    };
+    if parts.any(|d| {
+        MADE_UP_DIRS
+            .iter()
+            .chain(KNOWN_ANSWER_TESTS)
+            .any(|t| d.eq_ignore_ascii_case(t))
+            || is_example_dir(d)
+    }) {
+        return true;
+    }
+    let stem = name.split('.').next().unwrap_or(name);
+    let lower = name.to_ascii_lowercase();
+    // (A configuration's template, `.env.example` or `config.json.sample`, is not
+    // made up: real values are often copied into it.)
+    lower.ends_with(".po")
+        || lower.starts_with("test_")
+        || lower.starts_with("test.")
+        || lower.starts_with("test-")
+        // glibc's and gnulib's tests (`tst-sgetsgent.c`).
+        || lower.starts_with("tst-")
+        || lower == "conftest.py"
+        // A Go package's documentation, a comment whose code examples godoc renders.
+        || name == "doc.go"
+        || [
+            ".test.",
+            ".spec.",
+            "_test.",
+            "-test.",
+            "_spec.",
+            ".examples.",
+        ]
+        .iter()
+        .chain(KNOWN_ANSWER_TESTS)
+        .any(|m| lower.contains(m))
+        || lower
+            .split(['.', '_', '-'])
+            .any(|w| KAT_WORDS.contains(&w))
+        || ["Test", "Tests", "Spec"].iter().any(|s| {
+            stem.len() > s.len()
+                && stem.ends_with(s)
+                && stem.as_bytes()[stem.len() - s.len() - 1].is_ascii_lowercase()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_files_and_directories_are_recognised() {
+        for p in [
+            "tests/db.py",
+            "src/__mocks__/api.js",
+            "pkg/testdata/config.yaml",
+            "test_settings.py",
+            "internal/db_test.go",
+            "test_vectors/v2.json",
+            "src/algorithms/jwk_test_vectors.rs",
+            "web/api.spec.ts",
+            "src/main/java/UserServiceTest.java",
+            "conftest.py",
+            "spec/fixtures/users.yml",
+            "examples/asyncio/basic.py",
+            "apis/kms-2014-11-01.examples.json",
+            "components/x/translations/pt.json",
+            "superset/translations/es/LC_MESSAGES/messages.po",
+            "go-http-auth/test.htpasswd",
+            "gin-jwt/_example/basic/server.go",
+            "netmiko/examples_old/case15/.netmiko.yml",
+            "docs/example-app/settings.py",
+            "Samples.v2/Program.cs",
+            "lib/plugins/authpdo/_test/pgsql/django.php",
+            "lib/plugins/authpdo/lang/ja/settings.php",
+            "program/localization/br/labels.inc",
+            "roles/mongodb_auth/molecule/default/converge.yml",
+            "openstack/identity/v3/extensions/ec2tokens/doc.go",
+            "docs/configuration.rst",
+            "share/doc/knot-doc/configuration.html",
+            "usr/share/man/man3/Config::Simple.3pm.gz!Config::Simple.3pm",
+            "util/fipstools/break-kat.go",
+            "glibc-2.36/gshadow/tst-sgetsgent.c",
+            "crypto/kyber/kats.json",
+        ] {
+            assert!(is_made_up_path(p), "{p}");
+        }
+        for p in [
+            "src/settings.py",
+            "latest/config.yml",
+            "contest.py",
+            "attestation.go",
+            "Manifest.java",
+            "config/.env.example",
+            "config.json.sample",
+            "parameters.yml.dist",
+            "exampleservice/config.py",
+            "sampler/settings.py",
+            "internal/docs.go",
+            "docker/compose.yml",
+            "manifests/secret.yml",
+            "src/skater.rs",
+            "katana/config.yml",
+        ] {
+            assert!(!is_made_up_path(p), "{p}");
+        }
+    }
+}
