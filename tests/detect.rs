@@ -919,7 +919,8 @@ fn values_in_an_ansible_modules_documentation_are_low_confidence_and_its_code_is
 }
 
 #[test]
-fn api_reference_examples_manuals_and_documentation_directories_are_low_confidence() {
+fn api_reference_examples_manuals_commented_examples_test_patches_and_documentation_directories_are_low_confidence()
+ {
     let d = dir();
     // An OpenAPI document's `example:` block is a sample request; the same token
     // configured elsewhere in the file is not.
@@ -965,6 +966,25 @@ fn api_reference_examples_manuals_and_documentation_directories_are_low_confiden
         "\"\"\"\nConfiguration::\n\n  config = {'user.password': 'yabba1234'}\n\"\"\"\n\n\
          DEFAULTS = {'user.password': 'Hq7tRw2pXz9v'}\n",
     );
+    // A Ruby method's comment that shows results (`# =>`) is an RDoc example; a
+    // password the class itself sets is a value.
+    write(
+        d.path(),
+        "lib/secure_password.rb",
+        "module SecurePassword\n  # user = User.new(name: 'david')\n  \
+         # user.password = 'mUc3m00RsqyRe'\n  # user.save # => true\n  \
+         def admin\n    connect(password: 'Hq7tRw2pXz9v')\n  end\nend\n",
+    );
+    // A patch is judged by the files it changes: a password added to a test file is
+    // a test's, one added to the library's code is not.
+    write(
+        d.path(),
+        "debian/patches/git-updates.diff",
+        "--- a/nss/files.c\n+++ b/nss/files.c\n@@ -1 +1 @@\n\
+         +  const char *passwd = \"Hq7tRw2pXz9v\";\n\
+         --- /dev/null\n+++ b/gshadow/tst-sgetsgent.c\n@@ -0,0 +1 @@\n\
+         +  const char *passwd = \"k+zD0nucwfxAo3sw1NXU\";\n",
+    );
     let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(
@@ -972,6 +992,12 @@ fn api_reference_examples_manuals_and_documentation_directories_are_low_confiden
         &[
             ("api/swagger.yaml", "docker-swarm.unlock-key", "high"),
             ("api/swagger.yaml", "docker-swarm.unlock-key", "low"),
+            ("debian/patches/git-updates.diff", "generic.password", "low"),
+            (
+                "debian/patches/git-updates.diff",
+                "generic.password",
+                "medium",
+            ),
             ("deploy/knot.conf", "generic.secret", "medium"),
             ("docs/configuration.rst", "generic.secret", "low"),
             ("docs/configuration.rst", "github.pat-classic", "high"),
@@ -985,6 +1011,8 @@ fn api_reference_examples_manuals_and_documentation_directories_are_low_confiden
                 "credentials.username-password-pair",
                 "medium",
             ),
+            ("lib/secure_password.rb", "generic.password", "low"),
+            ("lib/secure_password.rb", "generic.password", "medium"),
             (
                 "share/man/man3/Tie::Store.3pm",
                 "credentials.username-password-pair",
