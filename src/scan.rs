@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::engine::paths::is_made_up_path;
+use crate::engine::paths::{is_made_up_path, names_a_product_of_its_path};
 use crate::engine::{Engine, Match, Scratch};
 use crate::finding::{self, Finding};
 use crate::report::{Reporter, Summary, printable};
@@ -477,8 +477,12 @@ impl Collector {
                 Event::Findings(fs) => {
                     for mut f in fs {
                         // Passwords in tests, fixtures, examples and translations
-                        // are nearly always made up: reported only at low confidence.
-                        if f.free_form && is_made_up_path(below_roots(&f.path, &self.roots)) {
+                        // are nearly always made up, as is one named after a product
+                        // its path names: reported only at low confidence.
+                        if f.free_form && {
+                            let path = below_roots(&f.path, &self.roots);
+                            is_made_up_path(path) || names_a_product_of_its_path(path, &f.secret)
+                        } {
                             f.confidence = Confidence::Low;
                         }
                         if !self.suppressor.keep(&f) {

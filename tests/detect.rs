@@ -192,6 +192,37 @@ fn a_pgp_private_key_block_of_post_quantum_size_is_found_whole() {
 }
 
 #[test]
+fn passwords_on_consecutive_lines_are_each_found() {
+    // A rule that reads up to the line's end must not swallow the next line's key.
+    let d = dir();
+    write(
+        d.path(),
+        "deploy/.env",
+        "DB_PASSWORD=Zx81mKq0Lp4s\nREDIS_PASSWORD=Hq7tRw2pXz9v\nSMTP_PASSWORD=Wq3nBv7Lp0Rt\n",
+    );
+    write(
+        d.path(),
+        "config/app.yml",
+        "netapp_password: Rt5WqL0nBv7x\nsnapmirror_password: Hq7tRw2pXz9v\n",
+    );
+    let secrets: Vec<_> = found(d.path(), &[])
+        .into_iter()
+        .map(|(path, _, secret, _)| (path, secret))
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            ("config/app.yml", "Hq7tRw2pXz9v"),
+            ("config/app.yml", "Rt5WqL0nBv7x"),
+            ("deploy/.env", "Hq7tRw2pXz9v"),
+            ("deploy/.env", "Wq3nBv7Lp0Rt"),
+            ("deploy/.env", "Zx81mKq0Lp4s"),
+        ]
+        .map(|(p, s)| (p.to_string(), s.to_string()))
+    );
+}
+
+#[test]
 fn well_known_credential_files_are_understood() {
     let d = dir();
     let pw = "Vq8mK2xLp9Zt";
@@ -1020,6 +1051,72 @@ fn api_reference_examples_manuals_commented_examples_test_patches_and_documentat
             ),
             ("stem/conf.py", "generic.password", "low"),
             ("stem/conf.py", "generic.password", "medium"),
+        ],
+    );
+}
+
+#[test]
+fn readme_snippets_vendor_defaults_doc_comments_and_template_expressions_are_not_medium() {
+    let d = dir();
+    // A role's README shows its variables; the role's own defaults are configuration.
+    write(
+        d.path(),
+        "roles/ontap_nas/README.md",
+        "```yaml\nontap_password: Wq3nBv7Lp0Rt\n```\n",
+    );
+    write(
+        d.path(),
+        "roles/ontap_nas/defaults/main.yml",
+        "ontap_password: Wq3nBv7Lp0Rt\n",
+    );
+    // A vendor's name with digits after it, under a directory that names the vendor, is
+    // its default or a stand-in; another password there is configuration.
+    write(
+        d.path(),
+        "collections/netapp/ontap/defaults/main.yml",
+        "netapp_password: netapp123\nsnapmirror_password: Hq7tRw2pXz9v\n",
+    );
+    // A PHPDoc block shows a configuration; a Jinja statement's unquoted value is an
+    // expression.
+    write(
+        d.path(),
+        "wp-includes/pluggable.php",
+        "<?php\n/**\n * Example:\n *     $db_password = 'Zx81mKq0Lp4s';\n */\n\
+         function connect() {\n  $host = 'db';\n  $port = 3306;\n  $user = 'wp';\n  \
+         $db_password = 'Zx81mKq0Lp4s';\n}\n",
+    );
+    write(
+        d.path(),
+        "templates/users.j2",
+        "{% set passwd = item.pass_key|string+\" \"+item.password %}\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            (
+                "collections/netapp/ontap/defaults/main.yml",
+                "generic.password",
+                "low",
+            ),
+            (
+                "collections/netapp/ontap/defaults/main.yml",
+                "generic.password",
+                "medium",
+            ),
+            ("roles/ontap_nas/README.md", "generic.password", "low"),
+            (
+                "roles/ontap_nas/defaults/main.yml",
+                "generic.password",
+                "medium",
+            ),
+            (
+                "wp-includes/pluggable.php",
+                "credentials.username-password-pair",
+                "medium",
+            ),
+            ("wp-includes/pluggable.php", "generic.password", "low"),
         ],
     );
 }

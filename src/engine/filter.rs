@@ -102,6 +102,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_option_flag(secret)
                 || is_elided(secret)
                 || is_format_template(secret, &data[end..])
+                || in_template_statement(data, start)
                 || is_substitution_marker(secret)))
     {
         return None;
@@ -141,6 +142,20 @@ fn is_substitution_marker(v: &[u8]) -> bool {
 /// stand-in for a value it does not show.
 fn is_elided(v: &[u8]) -> bool {
     v.ends_with(b"...") || v.ends_with("\u{2026}".as_bytes())
+}
+
+/// True for an unquoted value inside a Jinja or Django template's statement
+/// (`{% set passwd = item.pass_key|string+" "+item.password %}`): an expression, as a
+/// literal there would be quoted.
+fn in_template_statement(data: &[u8], start: usize) -> bool {
+    if start == 0 || matches!(data[start - 1], b'"' | b'\'' | b'`') {
+        return false;
+    }
+    let from = start.saturating_sub(256);
+    let line = memchr::memrchr(b'\n', &data[from..start]).map_or(from, |i| from + i + 1);
+    let before = &data[line..start];
+    memchr::memmem::rfind(before, b"{%")
+        .is_some_and(|open| memchr::memmem::find(&before[open..], b"%}").is_none())
 }
 
 /// True for a printf-style template that code fills in: named conversions
@@ -1209,8 +1224,8 @@ pub struct Layout {
     /// The input's module documentation strings ([`documentation_strings`]), example
     /// blocks ([`example_blocks`]) and examples in comments ([`commented_examples`]).
     pub documentation: Vec<std::ops::Range<usize>>,
-    /// The input's embedded manual: Perl's POD ([`pod_blocks`]) and Python's
-    /// docstrings ([`python_docstrings`]).
+    /// The input's embedded manual: Perl's POD ([`pod_blocks`]), Python's docstrings
+    /// ([`python_docstrings`]), and documentation comments ([`doc_comments`]).
     pub manual: Vec<std::ops::Range<usize>>,
     /// The parts of a patch that change test files, examples or documentation
     /// ([`patched_made_up_files`]).
@@ -1228,6 +1243,7 @@ impl Layout {
             manual: {
                 let mut manual = pod_blocks(data);
                 manual.extend(python_docstrings(data));
+                manual.extend(doc_comments(data));
                 manual
             },
             made_up_patches: patched_made_up_files(data),
@@ -1347,6 +1363,45 @@ pub fn commented_examples(data: &[u8]) -> Vec<std::ops::Range<usize>> {
 fn comment_text(line: &[u8]) -> Option<&[u8]> {
     let text = line.trim_ascii_start().strip_prefix(b"#")?;
     (!text.starts_with(b"!")).then_some(text)
+}
+
+/// The spans of `data`'s documentation comments: a `/** … */` block that opens its
+/// line (PHPDoc, Javadoc, JSDoc, Doxygen; WordPress's `wp_salt()` shows a
+/// `wp-config.php` in one), and a Jinja comment, `{# … #}`, which a template's
+/// author writes to document its variables (an Ansible role's `password: 9fc5…`).
+/// Commented-out code is written in plain comments; a glob's `/**/` opens nothing, nor
+/// does a shell's `${#var}`.
+pub fn doc_comments(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut next = 0;
+    for at in memchr::memmem::find_iter(data, b"/**") {
+        if at < next {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        if !data[line_start..at]
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t'))
+            || !data.get(at + 3).is_some_and(u8::is_ascii_whitespace)
+        {
+            continue;
+        }
+        let end = memchr::memmem::find(&data[at + 3..], b"*/").map_or(data.len(), |e| at + 3 + e);
+        out.push(at..end);
+        next = end;
+    }
+    let mut next = 0;
+    for at in memchr::memmem::find_iter(data, b"{#") {
+        if at < next || (at > 0 && data[at - 1] == b'$') {
+            continue;
+        }
+        let Some(e) = memchr::memmem::find(&data[at + 2..], b"#}") else {
+            break;
+        };
+        out.push(at..at + 2 + e);
+        next = at + 2 + e;
+    }
+    out
 }
 
 /// The commands that open a Perl POD block (perlpod). Not `=begin`, which opens Ruby's
@@ -3563,6 +3618,24 @@ mod tests {
     }
 
     #[test]
+    fn values_in_template_statements_are_expressions() {
+        let line = b"{% set passwd = item.pass_key|string+\" \"+item.password %}\n";
+        let at = memchr::memmem::find(line, b"item.").unwrap();
+        assert!(in_template_statement(line, at));
+        // Quoted, it is a literal; after the statement closes, plain text.
+        let line = b"{% set passwd = 'Hq7tRw2pXz9v' %}\n";
+        assert!(!in_template_statement(
+            line,
+            memchr::memmem::find(line, b"Hq7").unwrap()
+        ));
+        let line = b"{% if x %}password = Hq7tRw2pXz9v\n";
+        assert!(!in_template_statement(
+            line,
+            memchr::memmem::find(line, b"Hq7").unwrap()
+        ));
+    }
+
+    #[test]
     fn bit_syntax_segments_and_option_flags_are_not_passwords() {
         assert!(is_bit_syntax_segment(b"Sz2/binary"));
         assert!(is_bit_syntax_segment(b"32/integer"));
@@ -4196,6 +4269,30 @@ diff --git a/gshadow/tst-sgetsgent.c b/gshadow/tst-sgetsgent.c\n\
         assert!(!at(b"Zx81mKq0Lp"));
         assert!(!at(b"Wq3nBv7"));
         assert_eq!(commented_examples(module).len(), 1);
+    }
+
+    #[test]
+    fn documentation_comments_are_a_manual() {
+        let php =
+            b"<?php\n/**\n * Example:\n *     define('AUTH_SALT', 'eZyT)-Naw]F8CwA*VaW');\n */\n\
+function wp_salt() {\n  $pw = 'Hq7tRw2pXz9v'; /** not at a line's start: 'Zx81mKq0Lp' */\n\
+  $glob = 'src/**/*.php'; $x = 'Wq3nBv7Lp0';\n}\n";
+        let layout = Layout::of(php);
+        let at = |data: &[u8], layout: &Layout, needle: &[u8]| {
+            let i = memchr::memmem::find(data, needle).unwrap();
+            let line = memchr::memrchr(b'\n', &data[..i]).map_or(0, |n| n + 1);
+            layout.place(line, i).free_form_made_up
+        };
+        assert!(at(php, &layout, b"eZyT)"));
+        assert!(!at(php, &layout, b"Hq7tRw2pXz9v"));
+        assert!(!at(php, &layout, b"Zx81mKq0Lp"));
+        assert!(!at(php, &layout, b"Wq3nBv7Lp0"));
+        let j2 = b"{####\nos10_snmp:\n  password: 9fc53d9d908118b2\n####}\n\
+snmp-server user {{ name }} password 0xd0452401a8c3ce42\necho ${#pw} ${#x} 'Hq7tRw2pXz9v'\n";
+        let layout = Layout::of(j2);
+        assert!(at(j2, &layout, b"9fc53d9d908118b2"));
+        assert!(!at(j2, &layout, b"0xd0452401a8c3ce42"));
+        assert!(!at(j2, &layout, b"Hq7tRw2pXz9v"));
     }
 
     #[test]

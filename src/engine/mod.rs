@@ -577,8 +577,11 @@ impl Engine {
             let Some(m) = rs.captures.get_match() else {
                 break;
             };
-            if let Some(s) = rs.captures.get_group(compiled.secret_group)
-                && s.end > s.start
+            let secret = rs
+                .captures
+                .get_group(compiled.secret_group)
+                .filter(|s| s.end > s.start);
+            if let Some(s) = secret
                 && let Some(entropy) = filter::accept(rule, data, s.start, s.end)
             {
                 out.push(Match {
@@ -589,10 +592,13 @@ impl Engine {
                     decoded: None,
                 });
             }
-            let next = if m.end() > m.start() {
-                m.end()
-            } else {
-                m.end() + 1
+            // The next search starts where the secret ends, not the match: what a
+            // rule reads after its secret (the line's end, a delimiter) may be what
+            // the next match starts with (`DB_PASSWORD=…\nREDIS_PASSWORD=…`).
+            let next = match secret {
+                Some(s) => s.end.max(m.start() + 1),
+                None if m.end() > m.start() => m.end(),
+                None => m.end() + 1,
             };
             if next > w.end {
                 break;

@@ -79,7 +79,8 @@ fn is_example_dir(d: &str) -> bool {
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `tst-grp.c`, `db_test.go`,
 /// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
-/// `examples/…`, `demo/…`, an API's `kms.examples.json`, a Go package's `doc.go`; or translations
+/// `examples/…`, `demo/…`, an API's `kms.examples.json`, a Go package's `doc.go`; or
+/// documentation (`docs/…`, `README.md`); or translations
 /// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
 /// template is not: real values do get filled into it.)
 pub fn is_made_up_path(path: &str) -> bool {
@@ -104,6 +105,11 @@ pub fn is_made_up_path(path: &str) -> bool {
         || lower.starts_with("test_")
         || lower.starts_with("test.")
         || lower.starts_with("test-")
+        // Django's and unittest's test modules (`dashboards/settings/password/tests.py`).
+        || lower.starts_with("tests.")
+        // A README is the project's manual: its configuration snippets are examples
+        // (`netapp_password: netapp123`, an Ansible role's).
+        || stem.eq_ignore_ascii_case("readme")
         // glibc's and gnulib's tests (`tst-sgetsgent.c`).
         || lower.starts_with("tst-")
         || lower == "conftest.py"
@@ -128,6 +134,35 @@ pub fn is_made_up_path(path: &str) -> bool {
                 && stem.ends_with(s)
                 && stem.as_bytes()[stem.len() - s.len() - 1].is_ascii_lowercase()
         })
+}
+
+/// True when a password is the name of a product its path names, perhaps in
+/// leetspeak and followed by digits or punctuation: a vendor's default or a
+/// documentation's stand-in (`C1sco12345` under `ansible_collections/cisco/`,
+/// `netapp123` under `netapp/ontap/`, `nexenta` in `drivers/nexenta/utils.py`,
+/// `mantis` in `migrate_from_mantis.rake`). `path` is relative to the scan root.
+pub fn names_a_product_of_its_path(path: &str, secret: &str) -> bool {
+    let core = secret.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    if !(4..=16).contains(&core.len()) || secret.len() > 24 || !core.is_ascii() {
+        return false;
+    }
+    let same = |word: &str| {
+        word.len() == core.len()
+            && word.bytes().zip(core.bytes()).all(|(w, c)| {
+                w.eq_ignore_ascii_case(&c)
+                    || matches!(
+                        (w.to_ascii_lowercase(), c),
+                        (b'a', b'4' | b'@')
+                            | (b'e', b'3')
+                            | (b'o', b'0')
+                            | (b's', b'5' | b'$')
+                            | (b't', b'7')
+                            | (b'i' | b'l', b'1')
+                    )
+            })
+    };
+    path.split(['/', '\\', '.', '_', '-', '!'])
+        .any(|w| w.bytes().all(|b| b.is_ascii_alphabetic()) && same(w))
 }
 
 #[cfg(test)]
@@ -168,6 +203,10 @@ mod tests {
             "util/fipstools/break-kat.go",
             "glibc-2.36/gshadow/tst-sgetsgent.c",
             "crypto/kyber/kats.json",
+            "openstack_dashboard/dashboards/settings/password/tests.py",
+            "roles/na_ontap_nas_create/README.md",
+            "README",
+            "docs/README.rst.gz!README.rst",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -187,8 +226,48 @@ mod tests {
             "manifests/secret.yml",
             "src/skater.rs",
             "katana/config.yml",
+            "testsuite.py",
+            "readers/config.py",
+            "src/readme_parser.py",
         ] {
             assert!(!is_made_up_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn passwords_named_after_a_product_of_their_path_are_stand_ins() {
+        for (path, secret) in [
+            ("ansible_collections/cisco/nso/README.md", "C1sco12345"),
+            (
+                "ansible_collections/cisco/ise/playbooks/internal_user.yml",
+                "C1sco1234!5",
+            ),
+            (
+                "netapp/ontap/roles/na_ontap_cluster_config/defaults/main.yml",
+                "netapp123",
+            ),
+            (
+                "cyberark/pas/roles/aimprovider/tasks/installAIMProvider.yml",
+                "Cyberark1",
+            ),
+            ("cinder/volume/drivers/nexenta/utils.py", "nexenta"),
+            ("redmine/lib/tasks/migrate_from_mantis.rake", "mantis"),
+        ] {
+            assert!(names_a_product_of_its_path(path, secret), "{path} {secret}");
+        }
+        for (path, secret) in [
+            // Other words, or a word with more than digits after it.
+            ("cisco/dnac/playbooks/credentials.yml", "Maglev123"),
+            ("cisco/ise/playbooks/aws_deployment.yml", "P@sbg1234"),
+            ("netapp/ontap/defaults/main.yml", "netappRw7Kq2"),
+            // Too short to name anything.
+            ("src/app/config.py", "app1"),
+            ("deploy/production.yml", "Hq7tRw2pXz9v"),
+        ] {
+            assert!(
+                !names_a_product_of_its_path(path, secret),
+                "{path} {secret}"
+            );
         }
     }
 }
