@@ -99,6 +99,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_annotated_assignment(secret)
                 || is_port_mapping(secret)
                 || is_bit_syntax_segment(secret)
+                || is_type_spelling(secret)
                 || is_option_flag(secret)
                 || is_elided(secret)
                 || is_format_template(secret, &data[end..])
@@ -235,6 +236,26 @@ fn is_bit_syntax_segment(v: &[u8]) -> bool {
         && size.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         && (size[0].is_ascii_uppercase() || size.iter().all(u8::is_ascii_digit))
         && one_of(kind, BIT_SYNTAX_TYPES)
+}
+
+/// True for a C or C++ type as a generated binding spells it (`sPassword: 'CString
+/// const &'`, SWIG's annotations in ZNC's Python module; `const char *`): words and
+/// then a reference or pointer mark.
+fn is_type_spelling(v: &[u8]) -> bool {
+    let mut words = v.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let Some(mark) = words.next_back() else {
+        return false;
+    };
+    // Two words or more (`CString const`), or a qualified name (`std::string`).
+    let (mut names, mut qualified) = (0, false);
+    matches!(mark, b"&" | b"&&" | b"*")
+        && words.all(|w| {
+            names += 1;
+            qualified |= memchr::memmem::find(w, b"::").is_some();
+            w.iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'<' | b'>'))
+        })
+        && (names >= 2 || qualified)
 }
 
 /// True for a command-line option in a value's place (`pass="-otherbuild"`, a build
@@ -739,6 +760,7 @@ pub fn confidence(
             && (is_uuid(secret)
                 || is_two_word_name(secret)
                 || typed_on_few_keys(secret)
+                || is_spelt_out_stand_in(secret)
                 || EXAMPLE_MARKER_FINDER.is_match(secret)
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
@@ -3091,6 +3113,17 @@ const SECRET_WORDS: &[&str] = &[
     "credential",
 ];
 
+/// True for a phrase run together in lowercase that names the kind of secret it stands
+/// in for (`anyapikeyyoumayhaveset`, a commented-out default in Janus's
+/// configuration; `mysupersecrettoken`): a stand-in, not a generated value.
+fn is_spelt_out_stand_in(v: &[u8]) -> bool {
+    v.len() >= 14
+        && v.iter().all(u8::is_ascii_lowercase)
+        && SECRET_WORDS
+            .iter()
+            .any(|w| v.len() >= w.len() + 6 && memchr::memmem::find(v, w.as_bytes()).is_some())
+}
+
 /// A name of several words that says what it holds (`oauth2_client_secret`,
 /// `SetPassword`, `start_execution_token_value`): the variable or field a secret
 /// lives in, not the secret. A run of lowercase letters (`thisismypassword`) has no
@@ -3633,6 +3666,27 @@ mod tests {
             line,
             memchr::memmem::find(line, b"Hq7").unwrap()
         ));
+    }
+
+    #[test]
+    fn phrases_naming_their_secret_are_stand_ins() {
+        assert!(is_spelt_out_stand_in(b"anyapikeyyoumayhaveset"));
+        assert!(is_spelt_out_stand_in(b"mysupersecrettoken"));
+        // Too short to be a phrase, or not only lowercase letters.
+        assert!(!is_spelt_out_stand_in(b"secretsauce"));
+        assert!(!is_spelt_out_stand_in(b"xk9tokenqwrtzplm"));
+        assert!(!is_spelt_out_stand_in(b"qwhvbtrplmzxkfgd"));
+    }
+
+    #[test]
+    fn type_spellings_are_not_passwords() {
+        assert!(is_type_spelling(b"CString const &"));
+        assert!(is_type_spelling(b"const char *"));
+        assert!(is_type_spelling(b"std::string &&"));
+        assert!(!is_type_spelling(b"&"));
+        assert!(!is_type_spelling(b"Hq7tRw2p &"));
+        assert!(!is_type_spelling(b"correct horse battery"));
+        assert!(!is_type_spelling(b"p@ss word *"));
     }
 
     #[test]

@@ -76,6 +76,15 @@ fn is_example_dir(d: &str) -> bool {
     })
 }
 
+/// A directory named for tests among other words (`ansible_test`,
+/// `ecflow_ui_test_server_scripts.tar`, `integration-tests`): `test` or `tests` as one of
+/// the words its `_`, `-` and `.` separate. (`latest`, `contest` and `attestation` are
+/// other words.)
+fn names_tests(d: &str) -> bool {
+    d.split(['_', '-', '.'])
+        .any(|w| w.eq_ignore_ascii_case("test") || w.eq_ignore_ascii_case("tests"))
+}
+
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `tst-grp.c`, `db_test.go`,
 /// `api.spec.ts`, `UserServiceTest.java`, `conftest.py`; or is example code:
@@ -84,7 +93,9 @@ fn is_example_dir(d: &str) -> bool {
 /// (`translations/pt.json`, `locales/…`, `i18n/…`, `*.po`). (A `.env.example`
 /// template is not: real values do get filled into it.)
 pub fn is_made_up_path(path: &str) -> bool {
-    let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
+    // An archive's members are named after it (`scripts.tar!suite/run.job`): the
+    // archive is a directory here.
+    let mut parts = path.split(['/', '\\', '!']).filter(|p| !p.is_empty());
     let Some(name) = parts.next_back() else {
         return false;
     };
@@ -94,6 +105,7 @@ pub fn is_made_up_path(path: &str) -> bool {
             .chain(KNOWN_ANSWER_TESTS)
             .any(|t| d.eq_ignore_ascii_case(t))
             || is_example_dir(d)
+            || names_tests(d)
     }) {
         return true;
     }
@@ -113,6 +125,8 @@ pub fn is_made_up_path(path: &str) -> bool {
         // glibc's and gnulib's tests (`tst-sgetsgent.c`).
         || lower.starts_with("tst-")
         || lower == "conftest.py"
+        // A Python distribution's long description: its README again.
+        || name == "PKG-INFO"
         // A Go package's documentation, a comment whose code examples godoc renders.
         || name == "doc.go"
         || [
@@ -207,6 +221,10 @@ mod tests {
             "roles/na_ontap_nas_create/README.md",
             "README",
             "docs/README.rst.gz!README.rst",
+            "ansible_test/_internal/commands/integration/cloud/nios.py",
+            "ecflow/ecflow_ui_test_server_scripts.tar.gz!ecflow_ui_test_server_scripts.tar!suite/0/run.job0",
+            "integration-tests/config.yml",
+            "bdebstrap-0.5.0.egg-info/PKG-INFO",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -229,6 +247,9 @@ mod tests {
             "testsuite.py",
             "readers/config.py",
             "src/readme_parser.py",
+            "latest_release/config.py",
+            "attestation-service/settings.py",
+            "src/contest.tar!settings.py",
         ] {
             assert!(!is_made_up_path(p), "{p}");
         }
