@@ -1246,12 +1246,11 @@ pub struct Layout {
     /// The input's module documentation strings ([`documentation_strings`]), example
     /// blocks ([`example_blocks`]) and examples in comments ([`commented_examples`]).
     pub documentation: Vec<std::ops::Range<usize>>,
-    /// The input's embedded manual: Perl's POD ([`pod_blocks`]), Python's docstrings
-    /// ([`python_docstrings`]), and documentation comments ([`doc_comments`]).
-    pub manual: Vec<std::ops::Range<usize>>,
-    /// The parts of a patch that change test files, examples or documentation
-    /// ([`patched_made_up_files`]).
-    pub made_up_patches: Vec<std::ops::Range<usize>>,
+    /// Where the input's free-form values are made up: its embedded manual (Perl's
+    /// POD, [`pod_blocks`]; Python's docstrings, [`python_docstrings`]; documentation
+    /// comments, [`doc_comments`]) and, in a patch, the changes to test files,
+    /// examples or documentation ([`patched_made_up_files`]).
+    pub made_up: Vec<std::ops::Range<usize>>,
 }
 
 impl Layout {
@@ -1262,13 +1261,13 @@ impl Layout {
         Layout {
             test_module: rust_test_module_start(data),
             documentation,
-            manual: {
-                let mut manual = pod_blocks(data);
-                manual.extend(python_docstrings(data));
-                manual.extend(doc_comments(data));
-                manual
+            made_up: {
+                let mut made_up = pod_blocks(data);
+                made_up.extend(python_docstrings(data));
+                made_up.extend(doc_comments(data));
+                made_up.extend(patched_made_up_files(data));
+                made_up
             },
-            made_up_patches: patched_made_up_files(data),
         }
     }
 
@@ -1277,8 +1276,7 @@ impl Layout {
     pub fn place(&self, line_start: usize, start: usize) -> Placement {
         Placement {
             free_form_made_up: self.test_module.is_some_and(|t| t < line_start)
-                || self.manual.iter().any(|r| r.contains(&start))
-                || self.made_up_patches.iter().any(|r| r.contains(&start)),
+                || self.made_up.iter().any(|r| r.contains(&start)),
             in_documentation: self.documentation.iter().any(|r| r.contains(&start)),
         }
     }
@@ -1288,8 +1286,9 @@ impl Layout {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Placement {
     /// After the input's Rust unit-test module starts, inside a manual written into a
-    /// source file, or in a patch's change to a test file: a free-form value there is judged as one in a test file or a
-    /// documentation directory (a provider's token format keeps its confidence).
+    /// source file, or in a patch's change to a test file: a free-form value there is
+    /// judged as one in a test file or a documentation directory (a provider's token
+    /// format keeps its confidence).
     pub free_form_made_up: bool,
     /// Inside a module's documentation string: the value is a documented example.
     pub in_documentation: bool,
@@ -4291,7 +4290,7 @@ diff --git a/gshadow/tst-sgetsgent.c b/gshadow/tst-sgetsgent.c\n\
         // header form (git's `b/` prefix, or `diff -u`'s tab and timestamp).
         assert!(!at(b"Hq7tRw2pXz9v"));
         assert!(!at(b"Zx81mKq0Lp"));
-        assert_eq!(layout.made_up_patches.len(), 2);
+        assert_eq!(patched_made_up_files(patch).len(), 2);
         // An added line that reads `+++ ` in a hunk, with no `--- ` line before it,
         // is not a header.
         let hunk = b"--- a/x.c\n+++ b/x.c\n@@ -1 +1,2 @@\n+int a;\n+++ tests/t.c\n+pw = 1;\n";
