@@ -1337,6 +1337,7 @@ pub fn patched_made_up_files(data: &[u8]) -> Vec<std::ops::Range<usize>> {
 /// shows no results, so it is not one.
 pub fn commented_examples(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut lines = LineStarts::default();
     for at in memchr::memmem::find_iter(data, b"=>") {
         if out.last().is_some_and(|r| r.contains(&at)) {
             continue;
@@ -1347,7 +1348,7 @@ pub fn commented_examples(data: &[u8]) -> Vec<std::ops::Range<usize>> {
         if !mark.ends_with(b"#") {
             continue;
         }
-        let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let line_start = lines.of(data, at);
         // The comment's own `#` opens the line; the result's is another, after code.
         let Some(text) = comment_text(&data[line_start..at]) else {
             continue;
@@ -1379,6 +1380,25 @@ pub fn commented_examples(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     out
 }
 
+/// The start of the line of each of a series of ascending offsets, found by looking
+/// back only as far as the previous offset: on one long line (a minified file's) with
+/// many marks, each is not measured again from the line's start.
+#[derive(Default)]
+struct LineStarts {
+    seen: usize,
+    start: usize,
+}
+
+impl LineStarts {
+    fn of(&mut self, data: &[u8], at: usize) -> usize {
+        if let Some(i) = memchr::memrchr(b'\n', &data[self.seen..at]) {
+            self.start = self.seen + i + 1;
+        }
+        self.seen = at;
+        self.start
+    }
+}
+
 /// The text of a `#` comment line after its `#` (`None` for another line, or a
 /// `#!` interpreter line).
 fn comment_text(line: &[u8]) -> Option<&[u8]> {
@@ -1395,11 +1415,12 @@ fn comment_text(line: &[u8]) -> Option<&[u8]> {
 pub fn doc_comments(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut next = 0;
+    let mut lines = LineStarts::default();
     for at in memchr::memmem::find_iter(data, b"/**") {
         if at < next {
             continue;
         }
-        let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+        let line_start = lines.of(data, at);
         if !data[line_start..at]
             .iter()
             .all(|b| matches!(b, b' ' | b'\t'))
@@ -1579,8 +1600,14 @@ pub fn documentation_strings(data: &[u8]) -> Vec<std::ops::Range<usize>> {
 /// YAML's flow style and in JSON, from the `{` or `[` after the key to its match.
 /// (A value on the key's own line is [`set_off_as_example`]'s.)
 pub fn example_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut lines = LineStarts::default();
     for i in memchr::memmem::find_iter(data, b"example") {
+        // An example inside one already found is part of it: not measured again (an
+        // input nested a hundred thousand deep would be measured as many times).
+        if out.last().is_some_and(|r| r.contains(&i)) {
+            continue;
+        }
         let mut end = i + b"example".len();
         if data.get(end) == Some(&b's') {
             end += 1;
@@ -1603,7 +1630,7 @@ pub fn example_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
             continue;
         }
         // A YAML block under a key that starts its line (after a list's `- `).
-        let line_start = memchr::memrchr(b'\n', &data[..key]).map_or(0, |n| n + 1);
+        let line_start = lines.of(data, key);
         let lead = &data[line_start..key];
         if lead.iter().all(|&b| b == b' ') || lead.trim_ascii() == b"-" && lead.ends_with(b" ") {
             out.extend(yaml_block(data, colon, key - line_start));
@@ -4346,6 +4373,20 @@ snmp-server user {{ name }} password 0xd0452401a8c3ce42\necho ${#pw} ${#x} 'Hq7t
         assert!(at(j2, &layout, b"9fc53d9d908118b2"));
         assert!(!at(j2, &layout, b"0xd0452401a8c3ce42"));
         assert!(!at(j2, &layout, b"Hq7tRw2pXz9v"));
+    }
+
+    #[test]
+    fn nested_examples_are_one_block_and_line_starts_follow_ascending_marks() {
+        let nested = b"{\"a\": {\"example\": {\"example\": {\"example\": 1}}}, \"pw\": \"x\"}";
+        let blocks = example_blocks(nested);
+        assert_eq!(blocks.len(), 1, "{blocks:?}");
+        assert!(!blocks[0].contains(&memchr::memmem::find(nested, b"\"pw\"").unwrap()));
+        let text = b"ab\ncd ef\n\ngh";
+        let mut lines = LineStarts::default();
+        assert_eq!(lines.of(text, 1), 0);
+        assert_eq!(lines.of(text, 4), 3);
+        assert_eq!(lines.of(text, 6), 3);
+        assert_eq!(lines.of(text, 11), 10);
     }
 
     #[test]
