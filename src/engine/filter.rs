@@ -2977,16 +2977,21 @@ fn names_password_word(v: &[u8]) -> bool {
 
 /// `v` in lowercase with leetspeak undone (`P@$$w0rd` is `password`).
 fn unleet(v: &[u8]) -> Vec<u8> {
-    v.iter()
-        .map(|b| match b {
-            b'4' | b'@' => b'a',
-            b'3' => b'e',
-            b'0' => b'o',
-            b'$' | b'5' => b's',
-            b'7' => b't',
-            b => b.to_ascii_lowercase(),
-        })
-        .collect()
+    v.iter().map(|&b| unleet_byte(b)).collect()
+}
+
+/// One character of leetspeak read as the lowercase letter it stands for (`4` and `@`
+/// for `a`, `3` for `e`, `0` for `o`, `$` and `5` for `s`, `7` for `t`); any other
+/// character lowercased.
+pub(crate) fn unleet_byte(b: u8) -> u8 {
+    match b {
+        b'4' | b'@' => b'a',
+        b'3' => b'e',
+        b'0' => b'o',
+        b'$' | b'5' => b's',
+        b'7' => b't',
+        b => b.to_ascii_lowercase(),
+    }
 }
 
 /// True for a word that stands in for a secret, spelt in leetspeak or followed by a

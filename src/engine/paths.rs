@@ -2,6 +2,8 @@
 //! translations. A free-form credential (a password, a URI's secret) found in one is
 //! reported at low confidence; a provider's token format keeps its own.
 
+use super::filter::unleet_byte;
+
 /// Directories that hold tests, fixtures, mocks, example code, documentation and
 /// translations.
 const MADE_UP_DIRS: &[&str] = &[
@@ -12,15 +14,10 @@ const MADE_UP_DIRS: &[&str] = &[
     "samples",
     "demo",
     "demos",
-    "test",
-    "tests",
-    "_test",
-    "_tests",
-    "__tests__",
+    // (`test`, `tests`, `_test`, `__tests__`, `test-data` and other names with `test`
+    // or `tests` as a word are [`names_tests`]'s.)
     "testing",
     "testdata",
-    "test-data",
-    "test_data",
     "spec",
     "specs",
     "fixture",
@@ -160,19 +157,12 @@ pub fn names_a_product_of_its_path(path: &str, secret: &str) -> bool {
     if !(4..=16).contains(&core.len()) || secret.len() > 24 || !core.is_ascii() {
         return false;
     }
+    // Leetspeak as the value filters read it, and `1` for either letter it stands for.
     let same = |word: &str| {
         word.len() == core.len()
             && word.bytes().zip(core.bytes()).all(|(w, c)| {
-                w.eq_ignore_ascii_case(&c)
-                    || matches!(
-                        (w.to_ascii_lowercase(), c),
-                        (b'a', b'4' | b'@')
-                            | (b'e', b'3')
-                            | (b'o', b'0')
-                            | (b's', b'5' | b'$')
-                            | (b't', b'7')
-                            | (b'i' | b'l', b'1')
-                    )
+                let w = w.to_ascii_lowercase();
+                w == unleet_byte(c) || (c == b'1' && matches!(w, b'i' | b'l'))
             })
     };
     path.split(['/', '\\', '.', '_', '-', '!'])
