@@ -1154,3 +1154,49 @@ fn azure_sas_urls_past_their_signed_expiry_are_low_confidence() {
     assert!(sas.contains(&("live.txt".into(), "high".into())), "{v}");
     assert!(!sas.contains(&("expired.txt".into(), "high".into())), "{v}");
 }
+
+#[test]
+fn escaped_user_names_type_unions_paths_and_tokens_in_embedded_images_are_not_secrets() {
+    let d = dir();
+    // A user name escaping `:`, `@` and `/`: decoded whole it would read as a password.
+    write(
+        d.path(),
+        "uri-spec.yml",
+        "uri: \"mongodb://f%3Azzb%40z%2Fz%3D@127.0.0.1/?authMechanism=MONGODB-X509\"\n",
+    );
+    // A field annotated with a type union, and a shell's `pwd` before a path.
+    write(
+        d.path(),
+        "config.py",
+        "class Settings:\n    jwt_secret: str | None\n",
+    );
+    write(
+        d.path(),
+        "gendoc.sh",
+        "export PYTHONPATH=`pwd`:../python-gatenlp\n",
+    );
+    // A token's prefix inside an embedded PNG's base64.
+    write(
+        d.path(),
+        "banner.svg",
+        "<svg><image href=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB\
+         /k7BdXn7DFmFvc6FDpauCk4/qlR0i6Weuw9U5e4x2x9fsq3Euq+aiNA1+p+z9wP5QtR4K0CMKq2s6Or\
+         pG+9AOcPLXp8ye4x2x9XJL5akrRQH3yEO/JRBCrQcZUeEFh/AAAASUVORK5CYII=\"/></svg>\n",
+    );
+    // A password in parentheses is reported without the closing one.
+    write(
+        d.path(),
+        "seed.sql",
+        "-- Seed the admin user (password: Adm1nQx7v)\nINSERT INTO users VALUES (1);\n",
+    );
+    let f = found(d.path(), &["--confidence", "low"]);
+    assert_eq!(
+        f,
+        vec![(
+            "seed.sql".into(),
+            "generic.password".into(),
+            "Adm1nQx7v".into(),
+            String::new()
+        )]
+    );
+}

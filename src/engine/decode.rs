@@ -294,6 +294,7 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 pub fn decode(text: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
     let decoded = match encoding {
         Encoding::Base64 => BASE64.decode(text).ok()?,
+        Encoding::Percent if escapes_userinfo_delimiter(text) => return None,
         Encoding::Percent => percent_encoding::percent_decode(text).collect(),
         Encoding::Escaped => unescape(text)?.0,
     };
@@ -301,6 +302,29 @@ pub fn decode(text: &[u8], encoding: Encoding) -> Option<Vec<u8>> {
         .iter()
         .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
     (printable && !decoded.is_empty() && decoded != text).then_some(decoded)
+}
+
+/// Whether `text` is a URI whose user information escapes a delimiter (`%3A`, `%40`,
+/// `%2F`), as RFC 3986 asks of a user name or password holding one. Decoded whole,
+/// such a URI reads differently: `mongodb://f%3Azzb%40z@host` has a user name and no
+/// password, but `mongodb://f:zzb@z@host` reads as the password `zzb`. The URI rules
+/// read the escaped password as it stands, so such a span is not decoded.
+fn escapes_userinfo_delimiter(text: &[u8]) -> bool {
+    let Some(scheme_end) = memchr::memmem::find(text, b"://") else {
+        return false;
+    };
+    let rest = &text[scheme_end + 3..];
+    let authority = &rest[..memchr::memchr3(b'/', b'?', b'#', rest).unwrap_or(rest.len())];
+    let Some(at) = memchr::memrchr(b'@', authority) else {
+        return false;
+    };
+    authority[..at].windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                w[1..].to_ascii_uppercase().as_slice(),
+                b"3A" | b"40" | b"2F"
+            )
+    })
 }
 
 #[cfg(test)]
@@ -399,6 +423,35 @@ mod tests {
             b"a:b@c".to_vec()
         );
         assert!(decode(b"%02x%02x", Encoding::Percent).is_none());
+    }
+
+    #[test]
+    fn uris_escaping_delimiters_in_their_user_information_are_not_decoded() {
+        // Decoded whole, the user name `f:zzb@z/z=` would read as a password.
+        assert!(
+            decode(
+                b"mongodb://f%3Azzb%40z%2Fz%3D@127.0.0.1/",
+                Encoding::Percent
+            )
+            .is_none()
+        );
+        assert!(
+            decode(
+                b"postgres://admin:Xk9%40vQ2%21mz@db:5432/",
+                Encoding::Percent
+            )
+            .is_none()
+        );
+        // Other escapes in user information, and escapes past the authority, decode.
+        assert_eq!(
+            decode(b"https://u:pa%24%24w0rd@h/x%2Fy", Encoding::Percent).unwrap(),
+            b"https://u:pa$$w0rd@h/x/y".to_vec()
+        );
+        // An encoded URI (its `://` escaped too) decodes as before.
+        assert_eq!(
+            decode(b"next=https%3A%2F%2Fu%3Ap%40h", Encoding::Percent).unwrap(),
+            b"next=https://u:p@h".to_vec()
+        );
     }
 
     #[test]

@@ -80,7 +80,9 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     // Key rules match DER in base64 by design; any other rule's value holding it is a
     // certificate pasted where a token goes (the AWS documentation's example session
     // token is a slice of a certificate), not a credential.
-    if !rule.id.starts_with("private-keys.") && holds_base64_der(secret) {
+    if !rule.id.starts_with("private-keys.")
+        && (holds_base64_der(secret) || in_base64_run(data, start, end))
+    {
         return None;
     }
     // A UUID that is a record's id (`"id": "f718e9ba-…"` in a Splunk destination's
@@ -100,6 +102,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_port_mapping(secret)
                 || is_bit_syntax_segment(secret)
                 || is_type_spelling(secret)
+                || is_union_type(secret)
                 || is_option_flag(secret)
                 || is_elided(secret)
                 || is_format_template(secret, &data[end..])
@@ -137,6 +140,39 @@ fn is_substitution_marker(v: &[u8]) -> bool {
             .iter()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
         && v[1..v.len() - 1].iter().any(u8::is_ascii_uppercase)
+}
+
+/// Where a free-form value ends: before a closing parenthesis that it does not open
+/// when its line opened one before it and the value is not quoted (`-- Seed default
+/// admin user (password: admin123)` gives `admin123`). A value that opens its own
+/// (`pa(ss)`) or stands in quotes keeps its parentheses.
+pub fn value_end(rule: &Rule, data: &[u8], start: usize, end: usize) -> usize {
+    let secret = &data[start..end];
+    if !rule.free_form
+        || secret.len() < 2
+        || secret.last() != Some(&b')')
+        || start
+            .checked_sub(1)
+            .is_some_and(|i| matches!(data[i], b'"' | b'\'' | b'`'))
+    {
+        return end;
+    }
+    let depth = |text: &[u8]| {
+        text.iter().fold(0isize, |d, b| match b {
+            b'(' => d + 1,
+            b')' => d - 1,
+            _ => d,
+        })
+    };
+    // The line before the value, looked at over a bounded distance.
+    let from = start.saturating_sub(256);
+    let line =
+        &data[memchr::memrchr(b'\n', &data[from..start]).map_or(from, |i| from + i + 1)..start];
+    if depth(secret) < 0 && depth(line) > 0 {
+        end - 1
+    } else {
+        end
+    }
 }
 
 /// True for a value cut short by an ellipsis (`!vault...`, `s3cr…`): a document's
@@ -256,6 +292,31 @@ fn is_type_spelling(v: &[u8]) -> bool {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'<' | b'>'))
         })
         && (names >= 2 || qualified)
+}
+
+/// True for a Python type union in a value's place, where a field is annotated and
+/// not assigned (`jwt_secret: str | None`, `password: Optional[str] | SecretStr`):
+/// names, perhaps subscripted, joined by ` | `, one of them a built-in type.
+fn is_union_type(v: &[u8]) -> bool {
+    let mut parts = 0;
+    let mut builtin = false;
+    for part in v.split(|&b| b == b'|') {
+        let part = part.trim_ascii();
+        let name = &part[..memchr::memchr(b'[', part).unwrap_or(part.len())];
+        let subscript = &part[name.len()..];
+        if name.is_empty()
+            || !name[0].is_ascii_alphabetic()
+            || !name
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+            || !(subscript.is_empty() || subscript.ends_with(b"]"))
+        {
+            return false;
+        }
+        parts += 1;
+        builtin |= one_of(name, &["None", "str", "bytes", "int", "Any", "SecretStr"]);
+    }
+    parts >= 2 && builtin
 }
 
 /// True for a command-line option in a value's place (`pass="-otherbuild"`, a build
@@ -492,6 +553,27 @@ fn holds_base64_der(secret: &[u8]) -> bool {
             .iter()
             .any(|m| secret.windows(m.len()).any(|w| w == m.as_bytes()))
 }
+
+/// True when a value stands inside a long run of base64 with `+` or `/` in it (an
+/// image's or a font's data URI, a signature blob): at least [`RUN_SIDE`] base64
+/// characters touch it on each side. A token's prefix turns up in encoded data by
+/// chance (`…WRvteen/k7BdXn7DFmFvc6FDpauCk4/…/fsq3Euq+aiNA1+p+z9wP5QtR…`, in an SVG's
+/// embedded PNG); a token pasted into text is set off from what is around it.
+fn in_base64_run(data: &[u8], start: usize, end: usize) -> bool {
+    let side = |run: &mut dyn Iterator<Item = &u8>| {
+        run.take(RUN_SIDE)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+            .fold((0, false), |(n, marked), b| {
+                (n + 1, marked || matches!(b, b'+' | b'/'))
+            })
+    };
+    let (left, left_marked) = side(&mut data[..start].iter().rev());
+    let (right, right_marked) = side(&mut data[end..].iter());
+    left == RUN_SIDE && right == RUN_SIDE && (left_marked || right_marked)
+}
+
+/// How many base64 characters on each side of a value make [`in_base64_run`].
+const RUN_SIDE: usize = 32;
 
 /// True when the text around an AWS key id or session token (`before` and `after`
 /// it on its line) shows the value is part of a signed request rather than a
@@ -1266,6 +1348,7 @@ impl Layout {
                 made_up.extend(python_docstrings(data));
                 made_up.extend(doc_comments(data));
                 made_up.extend(patched_made_up_files(data));
+                made_up.extend(inline_test_blocks(data));
                 made_up
             },
         }
@@ -1378,6 +1461,66 @@ pub fn commented_examples(data: &[u8]) -> Vec<std::ops::Range<usize>> {
         out.push(start..end);
     }
     out
+}
+
+/// The spans of `data`'s test blocks written beside the code they test: D's
+/// `unittest { … }` (perhaps after attributes: `@safe pure unittest {`) and Zig's
+/// `test "name" { … }`, each opening its line. A free-form value there is a test's
+/// (phobos's `unittest` blocks log in as `user:password`). A block inside one
+/// already found is not looked at again.
+pub fn inline_test_blocks(data: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for at in memchr::memmem::find_iter(data, b"test") {
+        if out.last().is_some_and(|r| r.contains(&at)) {
+            continue;
+        }
+        let unittest = at >= 4 && &data[at - 4..at] == b"unit";
+        // What follows first, as most `test`s are words in text: D's block, or Zig's
+        // test name in quotes and then its block.
+        let mut open = skip_whitespace(data, at + 4);
+        if !unittest {
+            if data.get(open) != Some(&b'"') {
+                continue;
+            }
+            let Some(close) = memchr::memchr2(b'"', b'\n', &data[open + 1..]) else {
+                continue;
+            };
+            if data[open + 1 + close] != b'"' {
+                continue;
+            }
+            open = skip_whitespace(data, open + close + 2);
+        }
+        if data.get(open) != Some(&b'{') {
+            continue;
+        }
+        // The word opens its line, perhaps after D's attributes (`@safe`, `pure`,
+        // `nothrow`), looked for over a bounded distance.
+        let word_start = if unittest { at - 4 } else { at };
+        let from = word_start.saturating_sub(64);
+        let Some(lead) = memchr::memrchr(b'\n', &data[from..word_start])
+            .map(|i| &data[from + i + 1..word_start])
+            .or((from == 0).then(|| &data[..word_start]))
+        else {
+            continue;
+        };
+        let attributes = lead.split(|b| b.is_ascii_whitespace()).all(|w| {
+            w.is_empty()
+                || (unittest && (w.starts_with(b"@") || one_of(w, &["pure", "nothrow", "static"])))
+        });
+        if attributes {
+            out.push(open..matching_bracket(data, open));
+        }
+    }
+    out
+}
+
+/// Where the spaces, tabs and newlines from `at` in `data` end.
+fn skip_whitespace(data: &[u8], at: usize) -> usize {
+    let at = at.min(data.len());
+    at + data[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count()
 }
 
 /// The start of the line of each of a series of ascending offsets, found by looking
@@ -2157,6 +2300,9 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "your_",
     "your-",
     "yourkey",
+    // `BSA_real_key_here_12345`, `api-key-here`.
+    "_here",
+    "-here",
     "yourtoken",
     "yoursecret",
     "yourpass",
@@ -3094,8 +3240,17 @@ fn identifier_words(v: &[u8]) -> Option<usize> {
 }
 
 /// True for an absolute or relative path to a file with a short extension
-/// (`/Resources/stubs/PhpToken.php`, `./certs/ca.pem`).
+/// (`/Resources/stubs/PhpToken.php`, `./certs/ca.pem`), or for a path up from the
+/// current directory (`../python-gatenlp`, after a shell's `` `pwd`: ``).
 fn is_file_path(v: &[u8]) -> bool {
+    if let Some(rest) = v.strip_prefix(b"../")
+        && rest.iter().any(u8::is_ascii_lowercase)
+        && rest
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'))
+    {
+        return true;
+    }
     let Some(dot) = memchr::memrchr(b'.', v) else {
         return false;
     };
@@ -3336,6 +3491,8 @@ mod tests {
         assert!(!names_a_password_constant(b"Db_Pass_2024"));
         assert!(!names_a_password_constant(b"JBSWY3DPKEYHPK3PXP"));
         assert!(is_placeholder(b"&lt;token&gt;"));
+        assert!(is_placeholder(b"BSA_real_key_here_12345"));
+        assert!(is_placeholder(b"api-key-here"));
         assert!(!ok_at(
             "className: \"awsui_in-inline-token_xjuzf_85n7e_530\"",
             "awsui_in-inline-token_xjuzf_85n7e_530"
@@ -3718,6 +3875,71 @@ mod tests {
         assert!(!is_type_spelling(b"Hq7tRw2p &"));
         assert!(!is_type_spelling(b"correct horse battery"));
         assert!(!is_type_spelling(b"p@ss word *"));
+    }
+
+    #[test]
+    fn python_type_unions_are_not_passwords() {
+        assert!(is_union_type(b"str | None"));
+        assert!(is_union_type(b"Optional[str] | SecretStr"));
+        assert!(is_union_type(b"None|bytes"));
+        // Not a built-in type among them, or not names.
+        assert!(!is_union_type(b"str"));
+        assert!(!is_union_type(b"Hq7tRw2p | Zx81mKq0"));
+        assert!(!is_union_type(b"p@ss | None"));
+        assert!(!is_union_type(b"str | "));
+    }
+
+    #[test]
+    fn relative_paths_up_are_not_passwords() {
+        assert!(is_file_path(b"../python-gatenlp"));
+        assert!(is_file_path(b"../lib/site_packages"));
+        assert!(!is_file_path(b"../"));
+        assert!(!is_file_path(b"../XK9Q2"));
+        assert!(!is_file_path(b"../p@ss"));
+    }
+
+    #[test]
+    fn a_value_inside_a_long_base64_run_is_not_a_token() {
+        let run = "k7BdXn7DFmFvc6FDpauCk4/qlR0i6Weuw9U5e4x2x9XJL5akrRQH3yEO/JRBCrQcZ";
+        let token = "fsq3Euq+aiNA1+p+z9wP5QtR4K0CMKq2s6OrpG+9AOcPLXp8ye";
+        let data = format!("{run}{token}{run}");
+        let (start, end) = (run.len(), run.len() + token.len());
+        assert!(in_base64_run(data.as_bytes(), start, end));
+        // Set off on either side, or in a run without `+` or `/`, it may be a token.
+        for data in [
+            format!("{run}\"{token}\"{run}"),
+            format!("key={token}{run}"),
+            format!("{run}{token}"),
+        ] {
+            let start = data.find(token).unwrap();
+            assert!(
+                !in_base64_run(data.as_bytes(), start, start + token.len()),
+                "{data}"
+            );
+        }
+        let plain = "a".repeat(40);
+        let data = format!("{plain}{token}{plain}");
+        assert!(!in_base64_run(data.as_bytes(), 40, 40 + token.len()));
+    }
+
+    #[test]
+    fn an_unquoted_value_leaves_off_a_parenthesis_its_line_opened() {
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let rule = |id: &str| rules.rules().iter().find(|r| r.id == id).unwrap();
+        let (password, slack) = (rule("generic.password"), rule("slack.webhook"));
+        let end = |rule, data: &str, value: &str| {
+            let start = data.find(value).unwrap();
+            let end = value_end(rule, data.as_bytes(), start, start + value.len());
+            data[start..end].to_string()
+        };
+        let line = "-- default admin (password: Adm1nQx7v)";
+        assert_eq!(end(password, line, "Adm1nQx7v)"), "Adm1nQx7v");
+        // A value that opens its own, a quoted one, or a line that opened none.
+        assert_eq!(end(password, "(password: pa(ss))", "pa(ss)"), "pa(ss)");
+        assert_eq!(end(password, "f(password=\"Qx7v)\"", "Qx7v)"), "Qx7v)");
+        assert_eq!(end(password, "password: Qx7v)", "Qx7v)"), "Qx7v)");
+        // Only free-form values are cut.
+        assert_eq!(end(slack, "(hook: abc)", "abc)"), "abc)");
     }
 
     #[test]
@@ -4378,6 +4600,41 @@ snmp-server user {{ name }} password 0xd0452401a8c3ce42\necho ${#pw} ${#x} 'Hq7t
         assert!(at(j2, &layout, b"9fc53d9d908118b2"));
         assert!(!at(j2, &layout, b"0xd0452401a8c3ce42"));
         assert!(!at(j2, &layout, b"Hq7tRw2pXz9v"));
+    }
+
+    #[test]
+    fn d_unittest_and_zig_test_blocks_are_tests() {
+        let d = b"struct Ftp {\n  string pass = \"Hq7tRw2pXz9v\";\n}\n\
+@safe pure unittest\n{\n  auto c = Ftp(\"ftp://u:Zx81mKq0Lp@h\");\n  { nested(); }\n  \
+assert(c.pass == \"Wq3nBv7Lp0\");\n}\nvoid f() { auto p = \"Rt5yUi8oPq\"; }\n\
+// a unittest { in a comment, after words, is not one: \"Mn4bVc7xZq\"\n";
+        let zig =
+            b"const key = \"Hq7tRw2pXz9v\";\ntest \"login\" {\n    const pw = \"Zx81mKq0Lp\";\n}\n\
+// test \"x\" {  is a comment\nconst other = \"Wq3nBv7Lp0\";\n";
+        let at = |data: &[u8], needle: &[u8]| {
+            let layout = Layout::of(data);
+            let i = memchr::memmem::find(data, needle).unwrap();
+            let line = memchr::memrchr(b'\n', &data[..i]).map_or(0, |n| n + 1);
+            layout.place(line, i).free_form_made_up
+        };
+        assert!(at(d, b"Zx81mKq0Lp"));
+        assert!(at(d, b"Wq3nBv7Lp0"));
+        assert!(!at(d, b"Hq7tRw2pXz9v"));
+        assert!(!at(d, b"Rt5yUi8oPq"));
+        assert!(!at(d, b"Mn4bVc7xZq"));
+        assert_eq!(inline_test_blocks(d).len(), 1);
+        assert!(at(zig, b"Zx81mKq0Lp"));
+        assert!(!at(zig, b"Hq7tRw2pXz9v"));
+        assert!(!at(zig, b"Wq3nBv7Lp0"));
+        // Words in text, a test without a block, an unclosed name.
+        for text in [
+            &b"the test {x}"[..],
+            b"test\n",
+            b"test \"open\n{",
+            b"unittest",
+        ] {
+            assert!(inline_test_blocks(text).is_empty());
+        }
     }
 
     #[test]

@@ -580,7 +580,12 @@ impl Engine {
             let secret = rs
                 .captures
                 .get_group(compiled.secret_group)
-                .filter(|s| s.end > s.start);
+                .filter(|s| s.end > s.start)
+                .map(|s| {
+                    regex_automata::Span::from(
+                        s.start..filter::value_end(rule, data, s.start, s.end),
+                    )
+                });
             if let Some(s) = secret
                 && let Some(entropy) = filter::accept(rule, data, s.start, s.end)
             {
