@@ -90,6 +90,11 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if is_uuid(secret) && names_an_id(key_before(data, start)) {
         return None;
     }
+    // A file's checksum in a manifest (`"css-typed-om/…/iterable.html": "06fef860…"`,
+    // a test suite's `md5.txt`): a provider's name in the file's name is chance.
+    if is_hex_digest(secret) && names_a_file(key_before(data, start)) {
+        return None;
+    }
     if in_badge_url(data, start)
         || (rule.free_form
             && (is_call(secret)
@@ -451,6 +456,29 @@ fn key_before(data: &[u8], start: usize) -> &[u8] {
         i -= 1;
     }
     &data[i..end]
+}
+
+/// True for a hex digest's length of hex digits: MD5, SHA-1, SHA-224, SHA-256,
+/// SHA-384 or SHA-512.
+fn is_hex_digest(v: &[u8]) -> bool {
+    matches!(v.len(), 32 | 40 | 56 | 64 | 96 | 128) && v.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// True for a key that is a file's name: a name, then a dot and an extension of a
+/// file a checksum manifest lists (`contain-size-scrollbars-001.html`, `app.js`).
+fn names_a_file(key: &[u8]) -> bool {
+    let Some(dot) = memchr::memrchr(b'.', key) else {
+        return false;
+    };
+    dot > 0
+        && one_of(
+            &key[dot + 1..],
+            &[
+                "html", "htm", "xht", "xhtml", "svg", "js", "mjs", "cjs", "css", "json", "png",
+                "jpg", "jpeg", "gif", "webp", "ico", "woff", "woff2", "ttf", "wasm", "map", "txt",
+                "xml", "pdf", "zip", "gz", "tgz", "whl", "jar", "so", "dll", "exe",
+            ],
+        )
 }
 
 /// Names of tokens that are not credentials: pagination cursors (`NextToken`,
@@ -843,6 +871,9 @@ pub fn confidence(
                 || is_two_word_name(secret)
                 || typed_on_few_keys(secret)
                 || is_spelt_out_stand_in(secret)
+                || STAND_IN_RUNS
+                    .iter()
+                    .any(|r| contains_ignore_ascii_case(secret, r.as_bytes()))
                 || EXAMPLE_MARKER_FINDER.is_match(secret)
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
@@ -2334,6 +2365,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "env(",
 ];
 
+/// Runs typed for a stand-in value (`sk-live-abc123xyz789`, `tess_live_key2_xyz789`): a
+/// generic value holding one is low confidence.
+const STAND_IN_RUNS: &[&str] = &["abc123", "123abc", "xyz789", "xyz123", "789xyz"];
+
 /// Runs of sequential characters: in a generic value they mark a made-up value. (Not
 /// applied to specific token formats, whose alphabet and length already say much.)
 const SEQUENCE_MARKERS: &[&str] = &["abcdefgh", "12345678", "%(", "$("];
@@ -3193,8 +3228,17 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
 /// True when `part` reads as a word of a name rather than random text: letters (camel
 /// case at most one capital in three, or all capitals; a single letter only before
 /// digits) followed by optional digits (`forward`, `preferred`, `oauth2`, `V1`), or
-/// digits alone.
+/// digits alone, or a numeronym.
 fn wordlike(part: &[u8]) -> bool {
+    // Numeronyms (`results.e2e.pass`, `i18n.password`).
+    if one_of(
+        part,
+        &[
+            "e2e", "i18n", "l10n", "k8s", "a11y", "p2p", "m2m", "b2b", "b2c",
+        ],
+    ) {
+        return true;
+    }
     let letters = part.iter().take_while(|b| b.is_ascii_alphabetic()).count();
     if part.is_empty() || !part[letters..].iter().all(u8::is_ascii_digit) {
         return false;
@@ -3875,6 +3919,36 @@ mod tests {
         assert!(!is_type_spelling(b"Hq7tRw2p &"));
         assert!(!is_type_spelling(b"correct horse battery"));
         assert!(!is_type_spelling(b"p@ss word *"));
+    }
+
+    #[test]
+    fn hex_digests_keyed_by_file_names_are_checksums() {
+        let manifest = br#"{"css/scrollbar-001.html":"5beacdf0cfe1878013c64858e2ab3b21","#;
+        let start = memchr::memmem::find(manifest, b"5bea").unwrap();
+        assert!(names_a_file(key_before(manifest, start)));
+        assert!(is_hex_digest(&manifest[start..start + 32]));
+        assert!(!names_a_file(b"rollbar.token"));
+        assert!(!names_a_file(b"ROLLBAR_ACCESS_TOKEN"));
+        assert!(!names_a_file(b".json"));
+        assert!(!is_hex_digest(b"5beacdf0cfe1878013c64858e2ab3b2"));
+        assert!(!is_hex_digest(b"zbeacdf0cfe1878013c64858e2ab3b21"));
+        assert!(wordlike(b"e2e") && wordlike(b"i18n") && !wordlike(b"x9q"));
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let api_key = rules
+            .rules()
+            .iter()
+            .find(|r| r.id == "generic.api-key")
+            .unwrap();
+        let judge =
+            |v: &[u8]| confidence(api_key, v, b"", b"API_KEY = '", b"'", Placement::default());
+        assert_eq!(
+            judge(b"sk-live-abc123xyz789"),
+            crate::rules::Confidence::Low
+        );
+        assert_ne!(
+            judge(b"sk-live-Hq7tRw2pXz9vQ4"),
+            crate::rules::Confidence::Low
+        );
     }
 
     #[test]
