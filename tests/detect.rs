@@ -1200,3 +1200,39 @@ fn escaped_user_names_type_unions_paths_and_tokens_in_embedded_images_are_not_se
         )]
     );
 }
+
+#[test]
+fn checksum_manifests_default_password_digests_and_cut_short_keys_are_not_medium() {
+    let d = dir();
+    // A test suite's manifest of file digests, its file names holding provider names.
+    write(
+        d.path(),
+        "cache/md5.txt",
+        "{\"css/contain-size-scrollbars-001.html\":\"5beacdf0cfe1878013c64858e2ab3b21\",\
+         \"css/cssUnparsedValue-iterable.html\":\"180f46895acc2e81b2f2ada2c391c42c\"}\n",
+    );
+    // A seeded admin's unsalted SHA-256 of `admin`, beside a real-looking password.
+    write(
+        d.path(),
+        "websetup.py",
+        "admin['password'] = \"8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918\"\n\
+         db_password = \"Hq7tRw2pXz9vQ4\"\n",
+    );
+    // A key block cut short, as a scanner's own test writes one.
+    write(
+        d.path(),
+        "scanner_cases.py",
+        "SAMPLE = \"\"\"\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyf8Ob\n\
+         -----END RSA PRIVATE KEY-----\n\"\"\"\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("scanner_cases.py", "private-keys.pem", "low"),
+            ("websetup.py", "generic.password", "low"),
+            ("websetup.py", "generic.password", "medium"),
+        ],
+    );
+}

@@ -77,6 +77,11 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if is_commit_pin(data, start, end) {
         return None;
     }
+    // An escaped newline where the value would be: the assignment is empty
+    // (`"client_secret=\nwarnings_ignored_sources=/junk/\n"`).
+    if rule.free_form && (secret.starts_with(b"\\n") || secret.starts_with(b"\\r\\n")) {
+        return None;
+    }
     // Key rules match DER in base64 by design; any other rule's value holding it is a
     // certificate pasted where a token goes (the AWS documentation's example session
     // token is a slice of a certificate), not a credential.
@@ -456,6 +461,18 @@ fn key_before(data: &[u8], start: usize) -> &[u8] {
         i -= 1;
     }
     &data[i..end]
+}
+
+/// How many base64 characters a PEM block holds between its `BEGIN` and `END` lines.
+fn pem_body_len(block: &[u8]) -> usize {
+    let body_start = memchr::memmem::find(block, b"-----")
+        .and_then(|i| memchr::memmem::find(&block[i + 5..], b"-----").map(|j| i + 5 + j + 5))
+        .unwrap_or(0);
+    let body_end = memchr::memmem::rfind(block, b"-----END").unwrap_or(block.len());
+    block[body_start..body_end.max(body_start)]
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+        .count()
 }
 
 /// True for a hex digest's length of hex digits: MD5, SHA-1, SHA-224, SHA-256,
@@ -874,10 +891,15 @@ pub fn confidence(
                 || STAND_IN_RUNS
                     .iter()
                     .any(|r| contains_ignore_ascii_case(secret, r.as_bytes()))
+                || hashes_a_stand_in(secret)
                 || EXAMPLE_MARKER_FINDER.is_match(secret)
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
         || in_base64_block(preceding, before, secret, after)
+        // A PEM block cut short (`MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyf8Ob` between its
+        // lines, in a scanner's test): the shortest key, an Ed25519 one in PKCS #8, has
+        // 64 base64 characters.
+        || (rule.id.starts_with("private-keys.pem") && pem_body_len(secret) < 60)
         || jwt_signed_with_example_key(secret)
         || jwt_claims_made_up(secret)
         || (rule.free_form
@@ -2363,6 +2385,51 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "process.env",
     "env[",
     "env(",
+];
+
+/// True for the unsalted MD5, SHA-1, SHA-256 or SHA-512 hex digest of a stand-in or
+/// default password (`admin`, `password`, `123456`): a seeded admin's hash
+/// (`admin['password'] = "8c6976e5…"`, SHA-256 of `admin`), which any lookup table
+/// reverses, shows a default, not a secret.
+fn hashes_a_stand_in(secret: &[u8]) -> bool {
+    use sha2::Digest as _;
+    static DIGESTS: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+        let words = STAND_IN_PASSWORDS.iter().chain(HASHED_DEFAULTS);
+        words
+            .flat_map(|w| {
+                let w = w.as_bytes();
+                [
+                    hex::encode(md5::Md5::digest(w)),
+                    hex::encode(sha1::Sha1::digest(w)),
+                    hex::encode(sha2::Sha256::digest(w)),
+                    hex::encode(sha2::Sha512::digest(w)),
+                ]
+            })
+            .collect()
+    });
+    matches!(secret.len(), 32 | 40 | 64 | 128)
+        && secret.iter().all(u8::is_ascii_hexdigit)
+        && std::str::from_utf8(&secret.to_ascii_lowercase()).is_ok_and(|s| DIGESTS.contains(s))
+}
+
+/// Default and stand-in passwords whose digests [`hashes_a_stand_in`] knows, besides
+/// [`STAND_IN_PASSWORDS`].
+const HASHED_DEFAULTS: &[&str] = &[
+    "password",
+    "root",
+    "test",
+    "guest",
+    "secret",
+    "changeme",
+    "demo",
+    "qwerty",
+    "letmein",
+    "admin123",
+    "password123",
+    "12345678",
+    "123456789",
+    "toor",
+    "default",
 ];
 
 /// Runs typed for a stand-in value (`sk-live-abc123xyz789`, `tess_live_key2_xyz789`): a
@@ -3949,6 +4016,24 @@ mod tests {
             judge(b"sk-live-Hq7tRw2pXz9vQ4"),
             crate::rules::Confidence::Low
         );
+    }
+
+    #[test]
+    fn digests_of_stand_in_passwords_and_cut_short_keys_are_not_secrets() {
+        // SHA-256 and SHA-1 of `admin`, MD5 of `password`.
+        assert!(hashes_a_stand_in(
+            b"8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918"
+        ));
+        assert!(hashes_a_stand_in(
+            b"d033e22ae348aeb5660fc2140aec35850c4da997"
+        ));
+        assert!(hashes_a_stand_in(b"5F4DCC3B5AA765D61D8327DEB882CF99"));
+        assert!(!hashes_a_stand_in(b"5f4dcc3b5aa765d61d8327deb882cf98"));
+        assert!(!hashes_a_stand_in(b"admin"));
+        let short = b"-----BEGIN RSA PRIVATE KEY-----\n  MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyf8Ob\n  -----END RSA PRIVATE KEY-----";
+        assert!(pem_body_len(short) < 60);
+        let ed25519 = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHq7tRw2pXz9vQ4mKq0Lp4sZx81mKq0Lp4sWq3nBv7Lp\n-----END PRIVATE KEY-----";
+        assert_eq!(pem_body_len(ed25519), 64);
     }
 
     #[test]
