@@ -2634,10 +2634,16 @@ const STAND_IN_PASSWORDS: &[&str] = &[
 ];
 
 /// True for a metasyntactic word joined to a password word (`barpass`, `foo_secret`,
-/// `bazpwd`), as manuals write a password beside `foouser`; `alnum` is the value as
-/// [`lower_alnum`] gives it.
+/// `bazpwd`), as manuals write a password beside `foouser`, or for a password word
+/// named for what it opens (`dbpass`, `db2pwd`, `rootpassword`: IBM's driver
+/// documentation's `UID=dbuser;PWD=db2pwd`); `alnum` is the value as [`lower_alnum`]
+/// gives it.
 fn metasyntactic_password(alnum: &[u8]) -> bool {
-    ["foo", "bar", "baz", "qux"].iter().any(|m| {
+    [
+        "foo", "bar", "baz", "qux", "db", "db2", "sql", "user", "admin", "root", "app",
+    ]
+    .iter()
+    .any(|m| {
         alnum.strip_prefix(m.as_bytes()).is_some_and(|rest| {
             one_of(rest, &["pass", "pwd", "pw", "passwd", "password", "secret"])
         })
@@ -3562,6 +3568,9 @@ mod tests {
             &mut [0; 256]
         )));
         assert!(!metasyntactic_password(b"barpassage"));
+        assert!(metasyntactic_password(b"dbpass"));
+        assert!(metasyntactic_password(b"db2pwd"));
+        assert!(!metasyntactic_password(b"dbpassq7x"));
         assert!(!is_two_word_name(b"collision-filter-pass"));
         assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
         assert!(is_two_word_name(b"SectionStatistics"));
