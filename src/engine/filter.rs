@@ -2353,12 +2353,12 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "your_",
     "your-",
     "yourkey",
-    // `BSA_real_key_here_12345`, `api-key-here`.
-    "_here",
-    "-here",
     "yourtoken",
     "yoursecret",
     "yourpass",
+    // `BSA_real_key_here_12345`, `api-key-here`.
+    "_here",
+    "-here",
     "insert_",
     "insert-",
     "replace_me",
@@ -2407,8 +2407,7 @@ fn hashes_a_stand_in(secret: &[u8]) -> bool {
             })
             .collect()
     });
-    matches!(secret.len(), 32 | 40 | 64 | 128)
-        && secret.iter().all(u8::is_ascii_hexdigit)
+    is_hex_digest(secret)
         && std::str::from_utf8(&secret.to_ascii_lowercase()).is_ok_and(|s| DIGESTS.contains(s))
 }
 
