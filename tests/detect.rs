@@ -1236,3 +1236,48 @@ fn checksum_manifests_default_password_digests_and_cut_short_keys_are_not_medium
         ],
     );
 }
+
+#[test]
+fn zero_filled_tokens_leet_urls_localised_stand_ins_and_concatenations_are_not_medium() {
+    let d = dir();
+    // Octokit's README: a token's shape with its tail filled with zeros.
+    write(
+        d.path(),
+        "README.md",
+        "const auth = createTokenAuth(\"ghp_PersonalAccessToken01245678900000000\");\n",
+    );
+    // A URL parser's comment spelling `password` in its punctuation.
+    write(
+        d.path(),
+        "index.js",
+        "// https://user%3An%40me:p%40ss%3Aword@x.com/ is parsed wrong\n",
+    );
+    // "Your password" in Swedish, in a .pypirc a release guide shows.
+    write(
+        d.path(),
+        "releasescripts/pypi",
+        "[pypi]\nusername = ditt_användarnamn\npassword = ditt_lösenord\n",
+    );
+    // A minified bundle's concatenation; beside it a SiliconFlow key in an MCP config.
+    write(
+        d.path(),
+        "bundle.js",
+        "init(p){super.init(p),this.PASS=this.INDENT+`pass\\n`}\n",
+    );
+    write(
+        d.path(),
+        "mcp.json",
+        "{\"env\": {\"API_KEY\": \"sk-qhzvtkrmwpbnelyfgucdxajosqitmvlpkrhwbzeyuxgnfdca\"}}\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("README.md", "github.pat-classic", "low"),
+            ("index.js", "uri.http-basic", "low"),
+            ("mcp.json", "siliconflow.api-key", "medium"),
+            ("releasescripts/pypi", "generic.password", "low"),
+        ],
+    );
+}

@@ -876,6 +876,7 @@ pub fn confidence(
     if placement.in_documentation
         || looks_like_example(secret)
         || ascending_run(secret, 8)
+        || zero_filled(secret)
         || runs_through(secret)
         || typed_in_order(secret)
         || named_as_a_stand_in(before)
@@ -2534,6 +2535,14 @@ fn has_filler_run(v: &[u8]) -> bool {
     run_of(v, 12, |b| b.is_ascii_alphabetic() && b != b'A')
 }
 
+/// True when eight zeros or more end a longer value
+/// (`ghp_PersonalAccessToken01245678900000000`, Octokit's README; an FCM token's
+/// `APA91bSAMPLE_DATA_000…`): a token's tail filled in by hand. Eight random base62
+/// characters are all `0` about once in 10^14, eight hex digits once in 4 billion.
+fn zero_filled(v: &[u8]) -> bool {
+    v.len() > 16 && v.iter().rev().take_while(|&&b| b == b'0').count() >= 8
+}
+
 /// True when a byte that `counts` repeats `n` times or more in a row in `v`.
 fn run_of(v: &[u8], n: usize, counts: impl Fn(u8) -> bool) -> bool {
     let mut run = 1;
@@ -2980,6 +2989,9 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         let identifier_like = core
             .iter()
             .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b':'));
+        // Also as the left operand of a concatenation (`this.PASS=this.INDENT+`, in
+        // a minified bundle).
+        let core = core.strip_suffix(b"+").unwrap_or(core);
         let attribute = ["self.", "this."].iter().any(|p| {
             core.len() > p.len() + 1
                 && core.starts_with(p.as_bytes())
@@ -3155,6 +3167,8 @@ const PASSWORD_WORDS: &[&str] = &[
     "salasana",
     "haslo",
     "losenord",
+    "lösenord",
+    "hasło",
     "passord",
     "geheim",
     "passphrase",
@@ -3270,7 +3284,12 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
     if !leet && (tail.is_empty() || tail.len() > 6) {
         return false;
     }
-    let plain = unleet(word);
+    // Read through the punctuation a stand-in is dressed in (`p@ss:word`, a URL
+    // parser's comment).
+    let plain: Vec<u8> = unleet(word)
+        .into_iter()
+        .filter(|b| !matches!(b, b':' | b'.' | b'_' | b'-' | b' '))
+        .collect();
     one_of(
         &plain,
         &[
@@ -4447,6 +4466,10 @@ mod tests {
         assert!(names_password_word(b"SomeKindOfPassword123!@#"));
         assert!(names_password_word(b"geheim$parole"));
         assert!(names_password_word(b"MeinPasswort1"));
+        assert!(names_password_word("ditt_lösenord".as_bytes()));
+        // Leetspeak dressed in a URL's punctuation.
+        assert!(is_leet_stand_in(b"p@ss:word"));
+        assert!(!is_leet_stand_in(b"h0st:p0rt"));
         assert!(!names_password_word(b"Zq8vL2mK9xT4"));
         let rules = crate::rules::RuleSet::builtin().unwrap();
         let pair = rules
@@ -4959,6 +4982,10 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
             "self.Kp7tYlUN7LXv"
         ));
         assert!(!ok_at(
+            "init(p){this.PASS=this.INDENT+`pass`}",
+            "this.INDENT+"
+        ));
+        assert!(!ok_at(
             "- PASS: ``allowedToUseSSPR`` is ``false``",
             "`allowedToUseSSPR`"
         ));
@@ -5236,6 +5263,10 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(!has_filler_run(
             b"MIIEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA8x"
         ));
+        // Zeros filling a token's tail, but not zeros inside one.
+        assert!(zero_filled(b"ghu_InstallationUserToServer000000000000"));
+        assert!(!zero_filled(b"ghp_Kq9x00000000dE3vWz7pLmR2tY8uI1oPaS4d"));
+        assert!(!zero_filled(b"Kq9xdE3vWz7pLm0000000"));
         assert!(names_example_host(
             b"RestClient.get 'http://example.com/resource', {:Authorization => 'Bearer "
         ));
