@@ -1281,3 +1281,48 @@ fn zero_filled_tokens_leet_urls_localised_stand_ins_and_concatenations_are_not_m
         ],
     );
 }
+
+#[test]
+fn example_commands_anonymous_ftp_and_documented_oauth_values_are_not_medium() {
+    let d = dir();
+    // A DNS client's manual: a key in a command that names example.com.
+    write(
+        d.path(),
+        "docs/cloudflare.md",
+        "```console\n$ CLOUDFLARE_EMAIL=you@example.com \\\n  \
+         CLOUDFLARE_API_KEY=b9841238feb177a84330febba8a83208921177bffe733 \\\n  \
+         lego --dns cloudflare --domains www.example.com run\n```\n",
+    );
+    // Anonymous FTP, whose password is any string.
+    write(
+        d.path(),
+        "rsync_from_ncbi.pl",
+        "my $FTP_USER = \"anonymous\";\nmy $FTP_PASS = \"kraken2download\";\n",
+    );
+    // Twitter's documented OAuth request token; a default user's MD5 as its password.
+    write(
+        d.path(),
+        "t/oauth.t",
+        "my $token = 'Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik';\n",
+    );
+    write(
+        d.path(),
+        "config/default.go",
+        "Users: []User{{\n\tUsername: \"guest\",\n\
+         \tPassword: \"084e0343a0486ff05530df6c705c8bb4\", // guest md5 hash\n}},\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            (
+                "config/default.go",
+                "credentials.username-password-pair",
+                "low",
+            ),
+            ("docs/cloudflare.md", "cloudflare.global-api-key", "low"),
+            ("rsync_from_ncbi.pl", "generic.password", "low"),
+        ],
+    );
+}

@@ -896,6 +896,7 @@ pub fn confidence(
                 || EXAMPLE_MARKER_FINDER.is_match(secret)
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
+        || in_example_command(preceding, before, after)
         || in_base64_block(preceding, before, secret, after)
         // A PEM block cut short (`MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyf8Ob` between its
         // lines, in a scanner's test): the shortest key, an Ed25519 one in PKCS #8, has
@@ -930,6 +931,8 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
     secret.len() < 4
         || at_example_host(after)
         || is_leet_stand_in(secret)
+        // A default user's digest given as its password (garagemq's `guest`).
+        || hashes_a_stand_in(secret)
         || one_of(secret, STAND_IN_PASSWORDS)
         // With punctuation inside (`foo:bar`, `my{pass`).
         || one_of(alnum, STAND_IN_PASSWORDS)
@@ -959,6 +962,7 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || introduces_example(above)
         || introduces_example_inline(before)
         || repeats_login(preceding, before, after, secret)
+        || anonymous_login(above, before)
         || names_the_product(above, before, after, secret)
         || names_example_host(&before[before.len().saturating_sub(256)..])
         || names_example_host(rest_of_line(after))
@@ -2219,6 +2223,60 @@ fn sample_login(before: &[u8], secret: &[u8]) -> bool {
         && (user.eq_ignore_ascii_case(secret) || user.eq_ignore_ascii_case(b"scott"))
 }
 
+/// True when the password is anonymous FTP's, which any string or e-mail address
+/// passes: the user set to `anonymous` on the line above (`$FTP_USER = "anonymous";`
+/// then `$FTP_PASS = "kraken2download";`) or in the URI (`ftp://anonymous:…@`).
+fn anonymous_login(above: &[u8], before: &[u8]) -> bool {
+    let last = above.strip_suffix(b"\n").unwrap_or(above);
+    let last = &last[memchr::memrchr(b'\n', last).map_or(0, |i| i + 1)..];
+    let names_anonymous = |text: &[u8]| {
+        memchr::memmem::find_iter(text, b"anonymous").any(|i| {
+            i > 0
+                && matches!(text[i - 1], b'"' | b'\'' | b'/' | b'=' | b' ')
+                && !text
+                    .get(i + 9)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        })
+    };
+    before.ends_with(b"anonymous:") && names_anonymous(before)
+        || (contains_ignore_ascii_case(last, b"user") && names_anonymous(last))
+}
+
+/// True when the secret sits in a shell command continued over lines, each but the
+/// last ending in `\`, that names an example domain (`CLOUDFLARE_EMAIL=you@example.com
+/// \`, then the key, then `lego --domains www.example.com run`): a manual's example
+/// command. At most eight lines each way are read.
+fn in_example_command(preceding: &[u8], before: &[u8], after: &[u8]) -> bool {
+    const LINES: usize = 8;
+    let continued = |line: &[u8]| line.trim_ascii_end().ends_with(b"\\");
+    // Up: the lines above that continue into this one.
+    let mut start = preceding.len();
+    for _ in 0..LINES {
+        let Some(prev_end) = start.checked_sub(1) else {
+            break;
+        };
+        let prev_start = memchr::memrchr(b'\n', &preceding[..prev_end]).map_or(0, |i| i + 1);
+        if !continued(&preceding[prev_start..prev_end]) {
+            break;
+        }
+        start = prev_start;
+    }
+    // Down: the rest of this line and the lines it continues into.
+    let mut end = 0;
+    for _ in 0..=LINES {
+        let line_end = memchr::memchr(b'\n', &after[end..]).map_or(after.len(), |i| end + i);
+        let more = continued(&after[end..line_end]) && line_end < after.len();
+        end = line_end;
+        if !more {
+            break;
+        }
+        end += 1;
+    }
+    let (up, down) = (&preceding[start..], &after[..end]);
+    (!up.is_empty() || memchr::memchr(b'\n', down).is_some())
+        && (names_example_host(up) || names_example_host(before) || names_example_host(down))
+}
+
 /// True for a UUID in its canonical 8-4-4-4-12 hex form.
 fn is_uuid(v: &[u8]) -> bool {
     v.len() == 36
@@ -2344,6 +2402,12 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "x-oauth-basic",
     // The access token of GitHub's OAuth web-flow documentation.
     "16c7e42f292c6912e7710c838347ae178b4a",
+    // The request and access tokens and secrets of Twitter's OAuth 1.0a
+    // documentation (`oauth/request_token`, `oauth/access_token`).
+    "z6eedo8momk394wozf5okyuav855l4mlqo7hhlsl",
+    "kd75w4oqfb2ojtv0vzgzexftvawgmnek9mumzycm",
+    "ewudhldsbiaelx7swmsihimel4kinw",
+    "2eefa6bg3ly3sr3rje0ibsnlqu4zr",
     "placeholder",
     "changeme",
     "change_me",
@@ -2639,6 +2703,11 @@ const STAND_IN_PASSWORDS: &[&str] = &[
     "vagrant",
     // The password MySQL Sandbox and dbdeployer give every sandbox they create.
     "msandbox",
+    // The password of RFC 5802's SCRAM example exchange (user `user`), which SCRAM
+    // libraries' tests replay.
+    "pencil",
+    // The password of the users of Subversion's test suite (`jrandom`, `jconstant`).
+    "rayjandom",
 ];
 
 /// True for a metasyntactic word joined to a password word (`barpass`, `foo_secret`,
@@ -3222,6 +3291,8 @@ const STAND_IN_WORDS: &[&str] = &[
     "securepass",
     // The password of the Marx Brothers' speakeasy, the manuals' other stand-in.
     "swordfish",
+    // "1234? That's the kind of thing an idiot would have on his luggage!" (Spaceballs).
+    "luggage",
 ];
 
 /// True for a short password that spells out the word: `mynewpassword`,
@@ -3280,7 +3351,7 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
         .strip_suffix(b"_")
         .or_else(|| word.strip_suffix(b"-"))
         .unwrap_or(word);
-    let leet = word.iter().any(|b| b"43@0$57".contains(b));
+    let leet = word.iter().any(|b| b"431@0$57".contains(b));
     if !leet && (tail.is_empty() || tail.len() > 6) {
         return false;
     }
@@ -3290,8 +3361,25 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
         .into_iter()
         .filter(|b| !matches!(b, b':' | b'.' | b'_' | b'-' | b' '))
         .collect();
+    // `1` stands for `i` or `l` (`s3kr1t`, `r00t1e`); tried both ways.
+    [None, Some(b'i'), Some(b'l')].iter().any(|one| match one {
+        None => is_leet_word(&plain),
+        Some(c) => {
+            plain.contains(&b'1')
+                && is_leet_word(
+                    &plain
+                        .iter()
+                        .map(|&b| if b == b'1' { *c } else { b })
+                        .collect::<Vec<u8>>(),
+                )
+        }
+    })
+}
+
+/// The words [`is_leet_stand_in`] reads a stand-in as, once its leetspeak is undone.
+fn is_leet_word(plain: &[u8]) -> bool {
     one_of(
-        &plain,
+        plain,
         &[
             "password",
             "passwd",
@@ -4055,6 +4143,16 @@ mod tests {
             b"d033e22ae348aeb5660fc2140aec35850c4da997"
         ));
         assert!(hashes_a_stand_in(b"5F4DCC3B5AA765D61D8327DEB882CF99"));
+        // As a password beside its user (garagemq's default config).
+        assert!(free_form_looks_made_up(
+            b"084e0343a0486ff05530df6c705c8bb4",
+            b"Username: \"guest\",\n",
+            b"Password: \"",
+            b"\", // guest md5 hash"
+        ));
+        assert!(is_placeholder(
+            b"Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik"
+        ));
         assert!(!hashes_a_stand_in(b"5f4dcc3b5aa765d61d8327deb882cf98"));
         assert!(!hashes_a_stand_in(b"admin"));
         let short = b"-----BEGIN RSA PRIVATE KEY-----\n  MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyf8Ob\n  -----END RSA PRIVATE KEY-----";
@@ -4357,6 +4455,41 @@ mod tests {
     }
 
     #[test]
+    fn anonymous_ftp_logins_and_example_commands_are_told_apart() {
+        assert!(anonymous_login(
+            b"my $FTP_USER = \"anonymous\";\n",
+            b"my $FTP_PASS = \""
+        ));
+        assert!(anonymous_login(b"", b"ftp://anonymous:"));
+        assert!(!anonymous_login(
+            b"my $FTP_USER = \"anonymous_uploader\";\n",
+            b"pass = \""
+        ));
+        assert!(!anonymous_login(
+            b"# anonymous access is off\n",
+            b"pass = \""
+        ));
+        let preceding = b"Example:\n$ CLOUDFLARE_EMAIL=you@example.com \\\n";
+        let after = b" \\\n  lego --dns cloudflare run\nnext\n";
+        assert!(in_example_command(
+            preceding,
+            b"  CLOUDFLARE_API_KEY=",
+            after
+        ));
+        // Not continued: the example host is on another command's line.
+        assert!(!in_example_command(
+            b"EMAIL=you@example.com\n",
+            b"CLOUDFLARE_API_KEY=",
+            b"\nlego run\n"
+        ));
+        assert!(!in_example_command(
+            b"$ CLOUDFLARE_EMAIL=ops@acme.io \\\n",
+            b"  CLOUDFLARE_API_KEY=",
+            b" \\\n  lego run\n"
+        ));
+    }
+
+    #[test]
     fn default_and_sample_logins_in_uris_are_told_apart() {
         assert!(sample_login(b"postgresql://scott:", b"tiger^5HHH"));
         assert!(sample_login(b"url = \"mysql://postgres:", b"postgres"));
@@ -4470,6 +4603,11 @@ mod tests {
         // Leetspeak dressed in a URL's punctuation.
         assert!(is_leet_stand_in(b"p@ss:word"));
         assert!(!is_leet_stand_in(b"h0st:p0rt"));
+        // `1` read as `i` or as `l`.
+        assert!(is_leet_stand_in(b"s3kr1t"));
+        assert!(is_leet_stand_in(b"adm1n"));
+        assert!(!is_leet_stand_in(b"s3kr1tx"));
+        assert!(names_password_word(b"MyLuggageComboIs1234"));
         assert!(!names_password_word(b"Zq8vL2mK9xT4"));
         let rules = crate::rules::RuleSet::builtin().unwrap();
         let pair = rules
