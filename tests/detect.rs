@@ -1326,3 +1326,39 @@ fn example_commands_anonymous_ftp_and_documented_oauth_values_are_not_medium() {
         ],
     );
 }
+
+#[test]
+fn documented_hashes_annotations_attribute_paths_and_keyboard_keys_are_not_medium() {
+    let d = dir();
+    // Node-RED's default settings.js: its documented bcrypt hash of `password`.
+    write(
+        d.path(),
+        "settings.js",
+        "    //adminAuth: {\n    //    username: \"admin\",\n\
+         \x20   //    password: \"$2a$08$zZWtXTja0fB1pzD4sHCMyOCMYz2Z6dNbM6tl8sJogENOMcxWV9DN.\",\n",
+    );
+    // A parameter's annotation and an attribute path where a value would be.
+    write(
+        d.path(),
+        "token_crypto.py",
+        "def _derive_key_from_jwt(jwt_secret: str) -> bytes:\n    pass\n\
+         alias2token = self.token_alias.alias2token\n",
+    );
+    // Salt's documentation: a key id with a keyboard row typed twice.
+    write(d.path(), "states.rst", "    keyid: AKIAJHTMIQ2ASDFLASDF\n");
+    // Zope's functional-test manager, whose password is its login and `pw`.
+    write(
+        d.path(),
+        "ftesting.zcml",
+        "<principal\n    id=\"zope.manager\"\n    login=\"mgr\"\n    password=\"mgrpw\" />\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("ftesting.zcml", "credentials.username-password-pair", "low"),
+            ("states.rst", "aws.access-key-id", "low"),
+        ],
+    );
+}

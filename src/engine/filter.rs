@@ -113,6 +113,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_bit_syntax_segment(secret)
                 || is_type_spelling(secret)
                 || is_union_type(secret)
+                || is_parameter_annotation(secret)
                 || is_option_flag(secret)
                 || is_elided(secret)
                 || is_format_template(secret, &data[end..])
@@ -327,6 +328,27 @@ fn is_union_type(v: &[u8]) -> bool {
         builtin |= one_of(name, &["None", "str", "bytes", "int", "Any", "SecretStr"]);
     }
     parts >= 2 && builtin
+}
+
+/// True for a built-in type closing a parameter's annotation in a value's place
+/// (`def _derive_key_from_jwt(jwt_secret: str) -> bytes:`): the type, then the
+/// parameter list's `)` or `,`, or a default's ` =`.
+fn is_parameter_annotation(v: &[u8]) -> bool {
+    [
+        "str",
+        "bytes",
+        "int",
+        "bool",
+        "Any",
+        "SecretStr",
+        "Optional[str]",
+    ]
+    .iter()
+    .any(|t| {
+        v.strip_prefix(t.as_bytes()).is_some_and(|rest| {
+            rest.starts_with(b")") || rest.starts_with(b",") || rest.starts_with(b" =")
+        })
+    })
 }
 
 /// True for a command-line option in a value's place (`pass="-otherbuild"`, a build
@@ -877,6 +899,7 @@ pub fn confidence(
         || looks_like_example(secret)
         || ascending_run(secret, 8)
         || zero_filled(secret)
+        || typed_along_keyboard(secret)
         || runs_through(secret)
         || typed_in_order(secret)
         || named_as_a_stand_in(before)
@@ -1122,10 +1145,12 @@ fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -
         return false;
     }
     // Or the login with a word for a password after it (`pguser` / `pguserpass`).
-    let login = ["password", "passwd", "pass", "pwd"].iter().find_map(|w| {
-        let stem = secret.strip_suffix(w.as_bytes())?;
-        (stem.len() >= 3).then_some(stem)
-    });
+    let login = ["password", "passwd", "pass", "pwd", "pw"]
+        .iter()
+        .find_map(|w| {
+            let stem = secret.strip_suffix(w.as_bytes())?;
+            (stem.len() >= 3).then_some(stem)
+        });
     // Or with up to four digits after it (`quartz2` / `quartz2123`).
     let numbered = (1..=4).filter_map(|n| {
         let (stem, digits) = secret.split_at(secret.len().checked_sub(n)?);
@@ -2070,6 +2095,21 @@ fn made_of_runs(v: &[u8]) -> bool {
     v.len() >= 6 && v.iter().all(u8::is_ascii_alphanumeric) && every_run_long
 }
 
+/// True when a row of the keyboard ([`KEYBOARD_RUNS`]) was typed twice or more into
+/// a value (`AKIAJHTMIQ2ASDFLASDF`, Salt's documentation): once happens in random
+/// text about once in fifty thousand, twice practically never.
+fn typed_along_keyboard(v: &[u8]) -> bool {
+    if v.len() > 256 {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    KEYBOARD_RUNS
+        .iter()
+        .map(|k| memchr::memmem::find_iter(&lower, k.as_bytes()).count())
+        .sum::<usize>()
+        >= 2
+}
+
 /// Rows of a keyboard typed along (`asdfqwer1234asdf`), and the shifted digits
 /// (`pass!@#$%^&*()`, also percent-encoded as in a URI).
 const KEYBOARD_RUNS: &[&str] = &["qwert", "asdf", "zxcv", "!@#$%", "%21%40%23%24"];
@@ -2402,6 +2442,14 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "x-oauth-basic",
     // The access token of GitHub's OAuth web-flow documentation.
     "16c7e42f292c6912e7710c838347ae178b4a",
+    // The bearer token of Twitter's web client, public in its scripts and used by
+    // every scraper (snscrape, twint).
+    "nrilgaaaaaannwizuejrcouh5e6i8xnzz4puts",
+    // `OVERWRITE_IN_ConstantsCred`: a value to be replaced where it says.
+    "overwrite_",
+    // The bcrypt hash of `password` that Node-RED's security documentation and its
+    // default settings.js (commented out) show for adminAuth and httpNodeAuth.
+    "zzwtxtja0fb1pzd4shcmyocmyz2z6dnbm6tl8sjogenomcxwv9dn",
     // The request and access tokens and secrets of Twitter's OAuth 1.0a
     // documentation (`oauth/request_token`, `oauth/access_token`).
     "z6eedo8momk394wozf5okyuav855l4mlqo7hhlsl",
@@ -3066,7 +3114,7 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
                 && core.starts_with(p.as_bytes())
                 && core[p.len()..]
                     .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
         });
         if identifier_like || attribute {
             return false;
@@ -4153,6 +4201,9 @@ mod tests {
         assert!(is_placeholder(
             b"Z6eEdO8MOmk394WozF5oKyuAv855l4Mlqo7hhlSLik"
         ));
+        assert!(is_placeholder(
+            b"$2a$08$zZWtXTja0fB1pzD4sHCMyOCMYz2Z6dNbM6tl8sJogENOMcxWV9DN."
+        ));
         assert!(!hashes_a_stand_in(b"5f4dcc3b5aa765d61d8327deb882cf98"));
         assert!(!hashes_a_stand_in(b"admin"));
         let short = b"-----BEGIN RSA PRIVATE KEY-----\n  MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyf8Ob\n  -----END RSA PRIVATE KEY-----";
@@ -5122,6 +5173,21 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(!ok_at(
             "init(p){this.PASS=this.INDENT+`pass`}",
             "this.INDENT+"
+        ));
+        assert!(!ok_at(
+            "alias2token = self.token_alias.alias2token",
+            "self.token_alias.alias2token"
+        ));
+        assert!(is_parameter_annotation(b"str) -> bytes:"));
+        assert!(is_parameter_annotation(b"Optional[str] = None)"));
+        assert!(!is_parameter_annotation(b"strong_pw)"));
+        assert!(typed_along_keyboard(b"AKIAJHTMIQ2ASDFLASDF"));
+        assert!(!typed_along_keyboard(b"AKIAJHTMIQ2ASDFL7QZP"));
+        assert!(repeats_login(
+            b"  <principal\n      login=\"mgr\"\n",
+            b"      password=\"",
+            b"\" />",
+            b"mgrpw"
         ));
         assert!(!ok_at(
             "- PASS: ``allowedToUseSSPR`` is ``false``",
