@@ -2285,9 +2285,13 @@ fn anonymous_login(above: &[u8], before: &[u8]) -> bool {
 /// True when the secret sits in a shell command continued over lines, each but the
 /// last ending in `\`, that names an example domain (`CLOUDFLARE_EMAIL=you@example.com
 /// \`, then the key, then `lego --domains www.example.com run`): a manual's example
-/// command. At most eight lines each way are read.
+/// command. At most eight lines each way are read, within 4 KiB each way (so that
+/// many findings on one long line do not each read the line to its end).
 fn in_example_command(preceding: &[u8], before: &[u8], after: &[u8]) -> bool {
     const LINES: usize = 8;
+    const WINDOW: usize = 4096;
+    let preceding = &preceding[preceding.len().saturating_sub(WINDOW)..];
+    let after = &after[..after.len().min(WINDOW)];
     let continued = |line: &[u8]| line.trim_ascii_end().ends_with(b"\\");
     // Up: the lines above that continue into this one.
     let mut start = preceding.len();
@@ -3409,7 +3413,7 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
         .into_iter()
         .filter(|b| !matches!(b, b':' | b'.' | b'_' | b'-' | b' '))
         .collect();
-    // `1` stands for `i` or `l` (`s3kr1t`, `r00t1e`); tried both ways.
+    // `1` stands for `i` or `l` (`s3kr1t`, `adm1n`); tried both ways.
     [None, Some(b'i'), Some(b'l')].iter().any(|one| match one {
         None => is_leet_word(&plain),
         Some(c) => {
