@@ -305,6 +305,9 @@ fn is_type_spelling(v: &[u8]) -> bool {
         && (names >= 2 || qualified)
 }
 
+/// Python's built-in types as annotations name them where a secret's value would be.
+const BUILTIN_TYPES: &[&str] = &["str", "bytes", "int", "Any", "SecretStr"];
+
 /// True for a Python type union in a value's place, where a field is annotated and
 /// not assigned (`jwt_secret: str | None`, `password: Optional[str] | SecretStr`):
 /// names, perhaps subscripted, joined by ` | `, one of them a built-in type.
@@ -325,7 +328,7 @@ fn is_union_type(v: &[u8]) -> bool {
             return false;
         }
         parts += 1;
-        builtin |= one_of(name, &["None", "str", "bytes", "int", "Any", "SecretStr"]);
+        builtin |= one_of(name, &["None"]) || one_of(name, BUILTIN_TYPES);
     }
     parts >= 2 && builtin
 }
@@ -334,21 +337,14 @@ fn is_union_type(v: &[u8]) -> bool {
 /// (`def _derive_key_from_jwt(jwt_secret: str) -> bytes:`): the type, then the
 /// parameter list's `)` or `,`, or a default's ` =`.
 fn is_parameter_annotation(v: &[u8]) -> bool {
-    [
-        "str",
-        "bytes",
-        "int",
-        "bool",
-        "Any",
-        "SecretStr",
-        "Optional[str]",
-    ]
-    .iter()
-    .any(|t| {
-        v.strip_prefix(t.as_bytes()).is_some_and(|rest| {
-            rest.starts_with(b")") || rest.starts_with(b",") || rest.starts_with(b" =")
+    BUILTIN_TYPES
+        .iter()
+        .chain(&["bool", "Optional[str]"])
+        .any(|t| {
+            v.strip_prefix(t.as_bytes()).is_some_and(|rest| {
+                rest.starts_with(b")") || rest.starts_with(b",") || rest.starts_with(b" =")
+            })
         })
-    })
 }
 
 /// True for a command-line option in a value's place (`pass="-otherbuild"`, a build
@@ -2099,15 +2095,16 @@ fn made_of_runs(v: &[u8]) -> bool {
 /// a value (`AKIAJHTMIQ2ASDFLASDF`, Salt's documentation): once happens in random
 /// text about once in fifty thousand, twice practically never.
 fn typed_along_keyboard(v: &[u8]) -> bool {
-    if v.len() > 256 {
-        return false;
-    }
-    let lower = v.to_ascii_lowercase();
-    KEYBOARD_RUNS
-        .iter()
-        .map(|k| memchr::memmem::find_iter(&lower, k.as_bytes()).count())
-        .sum::<usize>()
-        >= 2
+    v.len() <= 256
+        && KEYBOARD_RUNS
+            .iter()
+            .map(|k| {
+                v.windows(k.len())
+                    .filter(|w| w.eq_ignore_ascii_case(k.as_bytes()))
+                    .count()
+            })
+            .sum::<usize>()
+            >= 2
 }
 
 /// Rows of a keyboard typed along (`asdfqwer1234asdf`), and the shifted digits
@@ -2267,8 +2264,7 @@ fn sample_login(before: &[u8], secret: &[u8]) -> bool {
 /// passes: the user set to `anonymous` on the line above (`$FTP_USER = "anonymous";`
 /// then `$FTP_PASS = "kraken2download";`) or in the URI (`ftp://anonymous:…@`).
 fn anonymous_login(above: &[u8], before: &[u8]) -> bool {
-    let last = above.strip_suffix(b"\n").unwrap_or(above);
-    let last = &last[memchr::memrchr(b'\n', last).map_or(0, |i| i + 1)..];
+    let last = last_line(above.strip_suffix(b"\n").unwrap_or(above));
     let names_anonymous = |text: &[u8]| {
         memchr::memmem::find_iter(text, b"anonymous").any(|i| {
             i > 0
@@ -3413,48 +3409,39 @@ fn is_leet_stand_in(v: &[u8]) -> bool {
         .into_iter()
         .filter(|b| !matches!(b, b':' | b'.' | b'_' | b'-' | b' '))
         .collect();
-    // `1` stands for `i` or `l` (`s3kr1t`, `adm1n`); tried both ways.
-    [None, Some(b'i'), Some(b'l')].iter().any(|one| match one {
-        None => is_leet_word(&plain),
-        Some(c) => {
-            plain.contains(&b'1')
-                && is_leet_word(
-                    &plain
-                        .iter()
-                        .map(|&b| if b == b'1' { *c } else { b })
-                        .collect::<Vec<u8>>(),
-                )
-        }
+    // `1` stands for `i` or `l` (`s3kr1t`, `adm1n`).
+    LEET_WORDS.iter().any(|w| {
+        w.len() == plain.len()
+            && plain
+                .iter()
+                .zip(w.bytes())
+                .all(|(&p, c)| p == c || (p == b'1' && matches!(c, b'i' | b'l')))
     })
 }
 
-/// The words [`is_leet_stand_in`] reads a stand-in as, once its leetspeak is undone.
-fn is_leet_word(plain: &[u8]) -> bool {
-    one_of(
-        plain,
-        &[
-            "password",
-            "passwd",
-            "pass",
-            "secret",
-            "token",
-            "admin",
-            "supersecret",
-            "mysecret",
-            "mypassword",
-            "sekrit",
-            "sekret",
-            "topsecret",
-            "topsekret",
-            "foobar",
-            "foobarbaz",
-            "pwd",
-            "sikrit",
-            "hello",
-            "changeit",
-        ],
-    )
-}
+/// The words [`is_leet_stand_in`] reads a stand-in as, once its leetspeak is undone
+/// (lowercase, as [`unleet`] gives it).
+const LEET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pass",
+    "secret",
+    "token",
+    "admin",
+    "supersecret",
+    "mysecret",
+    "mypassword",
+    "sekrit",
+    "sekret",
+    "topsecret",
+    "topsekret",
+    "foobar",
+    "foobarbaz",
+    "pwd",
+    "sikrit",
+    "hello",
+    "changeit",
+];
 
 /// True when `part` reads as a word of a name rather than random text: letters (camel
 /// case at most one capital in three, or all capitals; a single letter only before
