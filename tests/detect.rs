@@ -1362,3 +1362,43 @@ fn documented_hashes_annotations_attribute_paths_and_keyboard_keys_are_not_mediu
         ],
     );
 }
+
+#[test]
+fn recaptcha_site_keys_documented_google_tokens_and_shipped_defaults_are_not_medium() {
+    let d = dir();
+    // A reCAPTCHA site key, public in every page with the widget; its secret key.
+    write(
+        d.path(),
+        "templates/contact.html",
+        "<div class=\"g-recaptcha\" data-sitekey=\"6Lc8k2QUAAAAAJ3xB7vR2pQ9mTz4LwYc1NdEfGh5\"></div>\n",
+    );
+    write(
+        d.path(),
+        "settings.py",
+        "RECAPTCHA_PRIVATE_KEY = \"6Lc8k2QUAAAAAKm7Wq2Zr8Vt5Yx3Np1Bd9Cf4Gh6\"\n",
+    );
+    // Google's documented OAuth access token, in a library's comment.
+    write(
+        d.path(),
+        "oauth2.h",
+        "/* {\n         \"access_token\":\"1/fFAGRNJru1FTz70BzhT3Zg\",\n */\n",
+    );
+    // A URI parser's test of a punctuation-only password; NZBGet's shipped default.
+    write(
+        d.path(),
+        "t/old-base.t",
+        "is($url->as_string, 'ftp://%40::-%23-;-%2F-%3F@hst2:21');\n",
+    );
+    write(d.path(), "nzbget.conf", "ControlPassword=tegbzn6789\n");
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("nzbget.conf", "generic.password", "low"),
+            ("settings.py", "recaptcha.key", "medium"),
+            ("t/old-base.t", "uri.ftp", "low"),
+            ("templates/contact.html", "recaptcha.key", "low"),
+        ],
+    );
+}

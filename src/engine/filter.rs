@@ -903,6 +903,7 @@ pub fn confidence(
         || shown_as_a_shape(preceding, before)
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
         || (rule.id == "azure.sas-token" && sas_expired(before, after))
+        || (rule.id == "recaptcha.key" && names_recaptcha_site_key(before))
         || (rule.generic
             && (is_uuid(secret)
                 || is_two_word_name(secret)
@@ -937,6 +938,22 @@ pub fn confidence(
     }
 }
 
+/// True when a reCAPTCHA key stands as its site key: named so (`data-sitekey`,
+/// `RECAPTCHA_SITE_KEY`, `RECAPTCHA_PUBLIC_KEY`) or passed as the `k=` or `render=`
+/// parameter of Google's widget URLs. Every page that shows the widget carries its
+/// site key; only the secret key verifies answers.
+fn names_recaptcha_site_key(before: &[u8]) -> bool {
+    let near = &before[before.len().saturating_sub(64)..];
+    let says = |w: &[u8]| contains_ignore_ascii_case(near, w);
+    (says(b"site")
+        || says(b"public")
+        || [&b"?k="[..], b"&k=", b"render="]
+            .iter()
+            .any(|p| near.ends_with(p)))
+        && !says(b"secret")
+        && !says(b"private")
+}
+
 /// The checks of [`confidence`] for a free-form value (a password, a URI's secret):
 /// true when it reads as a documentation's or a test's stand-in rather than a
 /// credential. A percent-encoded value is checked again as it decodes
@@ -948,6 +965,9 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
     // Three bytes or fewer (`redis://:C3%B0@…`, a Basic header's `id:s?1`) is a
     // parser's test input, not a password anyone relies on.
     secret.len() < 4
+        // Punctuation only (a URI parser's `ftp://%40::-%23-;-%2F-%3F@host`, once
+        // decoded): a parser's test input; a byte past ASCII counts as a letter.
+        || !secret.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80)
         || at_example_host(after)
         || is_leet_stand_in(secret)
         // A default user's digest given as its password (garagemq's `guest`).
@@ -2456,6 +2476,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "kd75w4oqfb2ojtv0vzgzexftvawgmnek9mumzycm",
     "ewudhldsbiaelx7swmsihimel4kinw",
     "2eefa6bg3ly3sr3rje0ibsnlqu4zr",
+    // The access and refresh tokens of Google's OAuth 2.0 documentation (web-server
+    // flow), `1/fFAGRNJru1FTz70BzhT3Zg` and `1/xEoDL4iW3cxlI7yDbSRFYNG01kVKM2C-…`,
+    // with the prefix of the first that copies extend (`1/fFAGRNJrufoiWEGIWEFJFJF`).
+    "1/ffagrnjru",
+    "xeodl4iw3cxli7ydbsrfyng01kvkm2c",
     "placeholder",
     "changeme",
     "change_me",
@@ -2756,6 +2781,9 @@ const STAND_IN_PASSWORDS: &[&str] = &[
     "pencil",
     // The password of the users of Subversion's test suite (`jrandom`, `jconstant`).
     "rayjandom",
+    // The control password NZBGet ships in its default nzbget.conf and its installer
+    // prints for the web interface.
+    "tegbzn6789",
 ];
 
 /// True for a metasyntactic word joined to a password word (`barpass`, `foo_secret`,
@@ -4703,6 +4731,19 @@ mod tests {
         assert_eq!(plain(basic, b"QWxhZGRpbjpvcGVuIHNlc2FtZQ=="), low);
         assert!(is_placeholder(b"gho_16C7e42F292c6912E7710c838347Ae178B4a"));
         assert!(is_placeholder(b"x-oauth-basic"));
+        // Google's documented OAuth tokens, and a copy extending the first.
+        assert!(is_placeholder(b"1/fFAGRNJru1FTz70BzhT3Zg"));
+        assert!(is_placeholder(b"1/fFAGRNJrufoiWEGIWEFJFJF"));
+        assert!(is_placeholder(
+            b"1//xEoDL4iW3cxlI7yDbSRFYNG01kVKM2C-259HOF2aQbI"
+        ));
+        assert!(!is_placeholder(b"1//0gKq7Xv2mZ9pLr4TnW8sYdB3cF6hJ"));
+        // Punctuation only once decoded (a URI parser's test), NZBGet's shipped
+        // default; a password past ASCII is still a password.
+        assert_eq!(plain(uri, b":-%23-;-%2F-%3F"), low);
+        assert_eq!(plain(uri, b"tegbzn6789"), low);
+        assert_ne!(plain(uri, "Zq8vüL2mK9xT4".as_bytes()), low);
+        assert_ne!(plain(uri, "%D0%B6%D1%83%D0%BA%D0%BE%D0%B2".as_bytes()), low);
         // `lv1.1234567890abcdef:1234567890abcdef`, a README's Basic header.
         assert_eq!(
             plain(
@@ -5118,6 +5159,27 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(!sas_expired(b"?sv=2022-11-02&se=tomorrow&sig=", b""));
         // `use=` is not `se=`.
         assert!(!sas_expired(b"?sv=2022-11-02&use=2020-01-01&sig=", b""));
+    }
+
+    #[test]
+    fn recaptcha_site_keys_are_told_from_secret_keys() {
+        assert!(names_recaptcha_site_key(
+            b"<div class=\"g-recaptcha\" data-sitekey=\""
+        ));
+        assert!(names_recaptcha_site_key(b"RECAPTCHA_PUBLIC_KEY = '"));
+        assert!(names_recaptcha_site_key(b"\"RECAPTCHA_V3_SITEKEY\":\""));
+        assert!(names_recaptcha_site_key(
+            b"https://www.google.com/recaptcha/api2/anchor?ar=1&k="
+        ));
+        assert!(names_recaptcha_site_key(
+            b"https://www.google.com/recaptcha/api.js?render="
+        ));
+        assert!(!names_recaptcha_site_key(b"RECAPTCHA_SECRET_KEY="));
+        assert!(!names_recaptcha_site_key(b"recaptcha_private_key: "));
+        assert!(!names_recaptcha_site_key(b"recaptcha_site_secret: "));
+        // Only the text just before the key counts, not a site named earlier.
+        let far = format!("site = 1{}\nrecaptcha_key = ", " ".repeat(80));
+        assert!(!names_recaptcha_site_key(far.as_bytes()));
     }
 
     #[test]
