@@ -1402,3 +1402,27 @@ fn recaptcha_site_keys_documented_google_tokens_and_shipped_defaults_are_not_med
         ],
     );
 }
+
+#[test]
+fn facebook_app_access_tokens_are_found_and_token_digests_are_not() {
+    let d = dir();
+    // An app access token (app id | token) in a captured Graph API request.
+    write(
+        d.path(),
+        "requests.tsv",
+        "https://graph.facebook.com/v2.10/?id=https%3A%2F%2Fshop.test%2F&access_token=318472659104832|Vz-KYxmO46WcItK0RjeA91_Fwyy\txhr\n",
+    );
+    // GitHub's authorizations API lists a token's digest, which authenticates nothing.
+    write(
+        d.path(),
+        "authorization.js",
+        "      \"token_last_eight\": \"Wq4LmZ8x\",\n\
+         \x20     \"hashed_token\": \"9d3f6a2c81e47b5d0f2a6c9e3b7d1f5a8c2e6b0d4f8a3c7e1b5d9f2a6c0e4b8d\",\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[("requests.tsv", "facebook.app-access-token", "medium")],
+    );
+}

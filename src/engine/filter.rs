@@ -543,6 +543,9 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
     "imagetoken",
     // A secret's digest, as detect-secrets' `.secrets.baseline` lists each finding.
     "hashedsecret",
+    // A token's digest, as GitHub's OAuth authorizations API lists each token
+    // (`hashed_token`, beside `token_last_eight`): a digest authenticates nothing.
+    "hashedtoken",
 ];
 
 /// True for the name of an identifier (`id`, `uuid`, `"_id"`, `guid`) or of a token
@@ -4323,6 +4326,8 @@ mod tests {
         ));
         assert!(ok_at("password: \".Zq8kLm2vR9t\"", ".Zq8kLm2vR9t"));
         assert!(is_non_secret_token_key(b"\"hashed_secret"));
+        assert!(is_non_secret_token_key(b"\"hashed_token"));
+        assert!(!is_non_secret_token_key(b"\"hashed_token_seed"));
     }
 
     #[test]

@@ -411,12 +411,14 @@ impl Engine {
                         let secret = &view[m.start..m.end];
                         // A secret left as it was by the decoding (an access key id
                         // inside a percent-encoded URL) that the plain pass already
-                        // found in the span is not reported twice.
+                        // found in the span, or reaching past its end (a token after
+                        // `%3D`, running on past a `|` that ends the span), is not
+                        // reported twice.
                         let plain = |p: &Match| {
                             p.rule == m.rule
                                 && p.decoded.is_none()
-                                && span.start <= p.start
-                                && p.end <= span.end
+                                && p.start < span.end
+                                && span.start < p.end
                                 && &data[p.start..p.end] == secret
                         };
                         if out[first..before].iter().any(plain) {
