@@ -1426,3 +1426,36 @@ fn facebook_app_access_tokens_are_found_and_token_digests_are_not() {
         &[("requests.tsv", "facebook.app-access-token", "medium")],
     );
 }
+
+#[test]
+fn specification_prose_query_strings_empty_settings_and_login_instructions_are_not_secrets() {
+    let d = dir();
+    // A 3GPP specification's text, as a .docx holds it.
+    write(
+        d.path(),
+        "29274.xml",
+        "<w:t>if the ISRAI flag is not set in the Modify Bearer Request/Modify Access Bearers Request message.</w:t>\n",
+    );
+    // A scanner's wordlist of attack URLs, and a commented template of empty settings.
+    write(
+        d.path(),
+        "cgis.txt",
+        "shopadmin.asp?Password=abc&UserName=\"><script>alert(foo)</script>\n",
+    );
+    write(
+        d.path(),
+        "pgbouncer.ini",
+        ";; connect string params:\n;;   dbname= host= port= user= password= auth_user=\n",
+    );
+    // Anonymous FTP's instructions: an address as the password.
+    write(
+        d.path(),
+        "gutenberg.txt",
+        "login:  anonymous\npassword:  your@login\n",
+    );
+    // A password assignment next to them is still found.
+    write(d.path(), "deploy.ini", "password = Zq8vL2mK9xT4\n");
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(&v, &[("deploy.ini", "generic.password", "medium")]);
+}

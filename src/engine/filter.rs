@@ -2493,6 +2493,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "change-this",
     "your_",
     "your-",
+    // `password: your@login`: anonymous FTP's instructions, for an address.
+    "your@",
     "yourkey",
     "yourtoken",
     "yoursecret",
@@ -2913,17 +2915,37 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // The next key of a query string or a list of settings, where the value is
+    // empty (`?Password=abc&UserName=` gives `abc&UserName=`; `;; user= password=
+    // auth_user=`, a commented template, gives `auth_user=`).
+    if let Some(key) = v.strip_suffix(b"=") {
+        let key = memchr::memrchr(b'&', key).map_or_else(
+            || {
+                key.contains(&b'_')
+                    .then_some(key)
+                    .filter(|k| k.iter().all(|b| b.is_ascii_lowercase() || *b == b'_'))
+            },
+            |amp| Some(&key[amp + 1..]),
+        );
+        if key.is_some_and(|k| {
+            k.first().is_some_and(u8::is_ascii_alphabetic)
+                && k.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }) {
+            return false;
+        }
+    }
     // A sentinel (`password = "__generate__"`).
     if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__") {
         return false;
     }
     // Names joined by slashes (`"auth/invalid-api-key"`, an error code;
-    // `authentication/encrypted-password`, a path in a document), or three or more
+    // `authentication/encrypted-password`, a path in a document), three or more
     // names in camel case or capitals (`generalParameters/advancedParams/SMTP`, a
-    // settings tree's path).
+    // settings tree's path), or capitalised words (`Bearer Request/Modify`, prose
+    // naming two messages: a specification's text).
     if v.contains(&b'/') {
-        // One pass over the pieces for both readings.
-        let (mut pieces, mut lowercase_names, mut camel_names) = (0, true, true);
+        // One pass over the pieces for all three readings.
+        let (mut pieces, mut lowercase_names, mut camel_names, mut words) = (0, true, true, true);
         for w in v.split(|&b| b == b'/') {
             pieces += 1;
             lowercase_names = lowercase_names
@@ -2934,8 +2956,13 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
                 && w.len() >= 3
                 && w.iter().all(u8::is_ascii_alphabetic)
                 && identifier_words(w).is_some();
+            words = words
+                && w.len() >= 4
+                && w[0].is_ascii_uppercase()
+                && w[1..].iter().all(u8::is_ascii_lowercase)
+                && w.iter().any(|b| b"aeiouy".contains(b));
         }
-        if lowercase_names || (pieces >= 3 && camel_names) {
+        if lowercase_names || (pieces >= 3 && camel_names) || words {
             return false;
         }
     }
@@ -3733,6 +3760,26 @@ mod tests {
         // A private key in hex is twice as long, and is a secret.
         let key = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
         assert!(ok_at(&format!("\"token\": \"{key}\""), key));
+        // The next key of a query string or of a template's empty settings.
+        assert!(!ok_at(
+            "shopadmin.asp?Password=abc&UserName=\"",
+            "abc&UserName="
+        ));
+        assert!(!ok_at(";;   user= password= auth_user=", "auth_user="));
+        assert!(ok_at(
+            "password = \"cXdlcnR5dWlvcGFzZA==\"",
+            "cXdlcnR5dWlvcGFzZA=="
+        ));
+        assert!(ok_at("token: Zq8vL2mK9xT4_bWn=", "Zq8vL2mK9xT4_bWn="));
+        // Capitalised words joined by a slash: a specification's prose.
+        assert!(!ok_at(
+            "the Modify Bearer Request/Modify Access",
+            "Request/Modify"
+        ));
+        assert!(ok_at(
+            "Authorization: Bearer Qm9vL2xK/8rT4zN7bP3",
+            "Qm9vL2xK/8rT4zN7bP3"
+        ));
         assert!(!ok_at("    HASHED_PASSWORD = 0x420157", "0x420157"));
         assert!(!ok_at("password = \"__generate__\"", "__generate__"));
         assert!(is_two_word_name(b"collision-filter"));
