@@ -1459,3 +1459,31 @@ fn specification_prose_query_strings_empty_settings_and_login_instructions_are_n
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(&v, &[("deploy.ini", "generic.password", "medium")]);
 }
+
+#[test]
+fn attribute_paths_numbers_in_base64_and_self_naming_stand_ins_are_not_medium() {
+    let d = dir();
+    // A test passing a configuration's attribute on.
+    write(
+        d.path(),
+        "tests/test_vector_db.py",
+        "        mock_client_class.assert_called_once_with(\n\
+         \x20           host=test_config.qdrant_config.host,\n\
+         \x20           api_key=test_config.qdrant_config.api_key,\n        )\n",
+    );
+    // An API's documented id, a number in base64.
+    write(
+        d.path(),
+        "api_reference.json",
+        "{\n    \"token\": \"MzUxODM3NTQzMDAwMDA1ODI4MA==\",\n    \"count\": 2\n}\n",
+    );
+    // A setup guide's stand-in, named for what it stands for.
+    write(
+        d.path(),
+        "openrouter_setup.sh",
+        "export OPENROUTER_API_KEY='sk-or-v1-project1-key'\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(&v, &[("openrouter_setup.sh", "generic.api-key", "low")]);
+}

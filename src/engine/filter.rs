@@ -125,6 +125,10 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if rule.generic
         && (!generic_value_ok(data, start, end)
             || decoded.as_deref().is_some_and(is_placeholder_value)
+            // A number in base64 (`"token": "MzUxODM3NTQzMDAwMDA1ODI4MA=="`): an id.
+            || decoded
+                .as_deref()
+                .is_some_and(|t| t.len() >= 6 && t.iter().all(u8::is_ascii_digit))
             || contains_ignore_ascii_case(secret, b"example")
             || {
                 let key = key_before(data, start);
@@ -401,15 +405,18 @@ fn names_a_password_constant(v: &[u8]) -> bool {
 }
 
 /// True for an attribute read off an object (`self.qdrant_config.qdrant_api_key`,
-/// `settings.stripe.secret`): a lowercase object's name, then names, at least two of
-/// them. A token format that admits dots is caught by it only if its every piece
-/// reads as a word.
+/// `settings.stripe.secret`, `test_config.qdrant_config.api_key`): a lowercase
+/// object's name in snake case, then names, at least two of them. A token format
+/// that admits dots is caught by it only if its every piece reads as a word.
 fn is_attribute_access(v: &[u8]) -> bool {
     let Some(dot) = memchr::memchr(b'.', v) else {
         return false;
     };
     dot >= 2
-        && v[..dot].iter().all(u8::is_ascii_lowercase)
+        && v[0].is_ascii_lowercase()
+        && v[..dot]
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_')
         && v[dot + 1..].contains(&b'.')
         && is_property_path(v)
 }
@@ -916,6 +923,7 @@ pub fn confidence(
                     .iter()
                     .any(|r| contains_ignore_ascii_case(secret, r.as_bytes()))
                 || hashes_a_stand_in(secret)
+                || ends_in_credential_word(secret)
                 || EXAMPLE_MARKER_FINDER.is_match(secret)
                 || memchr::memmem::find(before, b"EXAMPLE").is_some()))
         || in_signed_request(before, after)
@@ -955,6 +963,17 @@ fn names_recaptcha_site_key(before: &[u8]) -> bool {
             .any(|p| near.ends_with(p)))
         && !says(b"secret")
         && !says(b"private")
+}
+
+/// True for a value whose last word names what it stands for (`sk-or-v1-project1-key`,
+/// `staging_api_token`): a stand-in written to look like a key. A random token ends
+/// in `-key` or `_token` about once in 10^7.
+fn ends_in_credential_word(v: &[u8]) -> bool {
+    ["key", "token", "secret", "password"].iter().any(|w| {
+        v.len() > w.len() + 2
+            && v[v.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes())
+            && matches!(v[v.len() - w.len() - 1], b'-' | b'_')
+    })
 }
 
 /// The checks of [`confidence`] for a free-form value (a password, a URI's secret):
@@ -4447,6 +4466,8 @@ mod tests {
         assert!(is_attribute_access(b"self.qdrant_config.qdrant_api_key"));
         assert!(is_attribute_access(b"settings.stripe.secret_key"));
         assert!(!is_attribute_access(b"config.api_key"));
+        assert!(is_attribute_access(b"test_config.qdrant_config.api_key"));
+        assert!(!is_attribute_access(b"k9_x.dE3vWq.Wz7pLm"));
         assert!(is_secret_variable(b"key_passphrase"));
         assert!(is_secret_variable(b"snowflake_password"));
         assert!(!is_secret_variable(b"k7q_mx2v9zlpr4twn8yb"));
@@ -5211,6 +5232,15 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(!sas_expired(b"?sv=2022-11-02&se=tomorrow&sig=", b""));
         // `use=` is not `se=`.
         assert!(!sas_expired(b"?sv=2022-11-02&use=2020-01-01&sig=", b""));
+    }
+
+    #[test]
+    fn values_ending_in_what_they_stand_for_are_stand_ins() {
+        assert!(ends_in_credential_word(b"sk-or-v1-project1-key"));
+        assert!(ends_in_credential_word(b"STAGING_API_TOKEN"));
+        assert!(!ends_in_credential_word(b"Zq8vL2mK9xT4monkey"));
+        assert!(!ends_in_credential_word(b"_key"));
+        assert!(!ends_in_credential_word(b"Zq8vL2mK9xT4-keys"));
     }
 
     #[test]
