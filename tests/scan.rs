@@ -513,3 +513,34 @@ fn escape_sequences_in_scanned_files_and_names_never_reach_the_terminal() {
     assert!(out.contains("\\x1b]0;pwned\\x07 TOKEN="), "{out}");
     assert!(out.contains(GH_TOKEN) && out.contains(GH_TOKEN_2), "{out}");
 }
+
+#[test]
+fn scan_names_nested_git_repositories_whose_history_it_did_not_scan() {
+    let d = dir();
+    git_init(d.path());
+    // A vendored project with its own repository: a key committed, then removed.
+    let vendored = d.path().join("vendor/lib");
+    std::fs::create_dir_all(&vendored).unwrap();
+    git_init(&vendored);
+    write(&vendored, "config.py", "AWS_KEY = 'AKIAQYLPMN5HHHFPZAM2'\n");
+    git(&vendored, &["add", "."]);
+    git(&vendored, &["commit", "-q", "-m", "add config"]);
+    write(&vendored, "config.py", "AWS_KEY = os.environ['AWS_KEY']\n");
+    let o = run(d.path(), &["scan", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("1 git repository inside the scanned directories (vendor/lib)"),
+        "{err}"
+    );
+    assert!(err.contains("ferret history PATH"), "{err}");
+    // The scanned repository's own `.git` is not mentioned, and --quiet silences it.
+    let o = run(&vendored, &["scan", "."]);
+    assert!(!stderr(&o).contains("git repositor"), "{}", stderr(&o));
+    let o = run(d.path(), &["scan", ".", "-q"]);
+    assert!(!stderr(&o).contains("git repositor"), "{}", stderr(&o));
+    // `history` on the named repository finds what the working files no longer hold.
+    let (code, v, err) = json_report(&vendored, &["history", "."]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(&v, &[("config.py", "aws.access-key-id", "high")]);
+}

@@ -46,9 +46,36 @@ pub fn run(args: &ScanArgs) -> Result<i32> {
     let engine = Engine::new(std::mem::take(&mut cfg.rules))?.with_decode_depth(cfg.decode_depth);
     let allow = cfg.allow;
     let suppressor = std::mem::take(&mut cfg.suppressor);
-    super::pipeline::run(&cfg.report, suppressor, "file", |tx, counters| {
-        fs::scan_paths(&paths, &opts, || {
+    let mut nested = Vec::new();
+    let code = super::pipeline::run(&cfg.report, suppressor, "file", |tx, counters| {
+        nested = fs::scan_paths(&paths, &opts, || {
             Worker::new(&engine, tx.clone(), counters, allow)
         });
-    })
+    })?;
+    if !nested.is_empty() && !cfg.report.opts.quiet {
+        eprintln!("ferret: note: {}", nested_note(&nested));
+    }
+    Ok(code)
+}
+
+/// What `scan` says of the git repositories it found inside the walked directories:
+/// their working files were scanned, their history was not.
+fn nested_note(repos: &[PathBuf]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = repos.iter().take(SHOWN).map(|p| fs::display(p)).collect();
+    if repos.len() > SHOWN {
+        names.push(format!("and {} more", repos.len() - SHOWN));
+    }
+    format!(
+        "{} git {} inside the scanned directories ({}): {} files were scanned, not {} history; `ferret history PATH` scans it",
+        repos.len(),
+        if repos.len() == 1 {
+            "repository"
+        } else {
+            "repositories"
+        },
+        names.join(", "),
+        if repos.len() == 1 { "its" } else { "their" },
+        if repos.len() == 1 { "its" } else { "their" },
+    )
 }

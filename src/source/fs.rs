@@ -40,8 +40,10 @@ pub struct FsOptions {
 }
 
 /// Walks `paths` (`-` is standard input) and hands every file to a consumer made by
-/// `make` for each worker thread.
-pub fn scan_paths<C, F>(paths: &[PathBuf], opts: &FsOptions, make: F)
+/// `make` for each worker thread. Returns the git repositories found inside the
+/// walked directories (not at a named path's top): their `.git` is not entered, so
+/// their history is not scanned, and the caller says so.
+pub fn scan_paths<C, F>(paths: &[PathBuf], opts: &FsOptions, make: F) -> Vec<PathBuf>
 where
     C: Consumer + Send,
     F: Fn() -> C + Sync,
@@ -53,13 +55,14 @@ where
         read_stdin(opts, &mut c);
     }
     let Some((first, rest)) = paths.split_first() else {
-        return;
+        return Vec::new();
     };
     let mut wb = WalkBuilder::new(first);
     for p in rest {
         wb.add(p);
     }
     let honour = !opts.no_ignore;
+    let nested = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     wb.hidden(false)
         .follow_links(opts.follow_links)
         .git_ignore(honour)
@@ -68,7 +71,22 @@ where
         .ignore(honour)
         .parents(honour)
         .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry({
+            let nested = std::sync::Arc::clone(&nested);
+            move |e| {
+                if e.file_name() != ".git" {
+                    return true;
+                }
+                // A repository's own `.git` under a named path is depth 1.
+                if e.depth() > 1
+                    && let Some(repo) = e.path().parent()
+                {
+                    let mut nested = nested.lock().unwrap_or_else(|p| p.into_inner());
+                    nested.push(repo.to_path_buf());
+                }
+                false
+            }
+        });
     if honour {
         wb.add_custom_ignore_filename(".ferretignore");
     }
@@ -84,6 +102,9 @@ where
             WalkState::Continue
         })
     });
+    let mut nested = std::mem::take(&mut *nested.lock().unwrap_or_else(|p| p.into_inner()));
+    nested.sort();
+    nested
 }
 
 /// How a path is named in reports: as given, without a leading `./`.
