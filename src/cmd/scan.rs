@@ -66,16 +66,13 @@ fn nested_note(repos: &[PathBuf]) -> String {
     if repos.len() > SHOWN {
         names.push(format!("and {} more", repos.len() - SHOWN));
     }
+    let (noun, its) = match repos.len() {
+        1 => ("repository", "its"),
+        _ => ("repositories", "their"),
+    };
     format!(
-        "{} git {} inside the scanned directories ({}): {} files were scanned, not {} history; `ferret history PATH` scans it",
+        "{} git {noun} inside the scanned directories ({}): {its} files were scanned, not {its} history; `ferret history PATH` scans it",
         repos.len(),
-        if repos.len() == 1 {
-            "repository"
-        } else {
-            "repositories"
-        },
         names.join(", "),
-        if repos.len() == 1 { "its" } else { "their" },
-        if repos.len() == 1 { "its" } else { "their" },
     )
 }

@@ -966,8 +966,9 @@ fn names_recaptcha_site_key(before: &[u8]) -> bool {
 }
 
 /// True for a value whose last word names what it stands for (`sk-or-v1-project1-key`,
-/// `staging_api_token`): a stand-in written to look like a key. A random token ends
-/// in `-key` or `_token` about once in 10^7.
+/// `staging_api_token`): a stand-in written to look like a key. A random base64url
+/// token ends in `-key` (any case) about once in two million, in the longer words
+/// far more rarely.
 fn ends_in_credential_word(v: &[u8]) -> bool {
     ["key", "token", "secret", "password"].iter().any(|w| {
         v.len() > w.len() + 2
