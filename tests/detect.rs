@@ -1487,3 +1487,41 @@ fn attribute_paths_numbers_in_base64_and_self_naming_stand_ins_are_not_medium() 
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(&v, &[("openrouter_setup.sh", "generic.api-key", "low")]);
 }
+
+#[test]
+fn typed_salts_schema_examples_and_documented_signature_values_are_not_medium() {
+    let d = dir();
+    // A crypt library's test vectors, with salts a person typed.
+    write(
+        d.path(),
+        "md5crypt/vectors.txt",
+        "4    {aaa}       a  {$1$aaa$SCk4CXyogLtcfwl2VqfSF0}\nHash:$1$abcdef$2XiyKFam4XUU0UKeisSUw.\n",
+    );
+    // An API schema's example header value.
+    write(
+        d.path(),
+        "schema.json",
+        "        \"Authorization\": {\n          \"example\": \"Bearer 9266671b2767f804c9d5809c2d384ed57d8f8ce1abd1043e1fb3fbbcb8c3\"\n        }\n",
+    );
+    // Twitter's documented OAuth 1.0a token, and Google's documented access token edited.
+    write(
+        d.path(),
+        "oauth.tcl",
+        "#             oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\",\n",
+    );
+    write(
+        d.path(),
+        "cpl_google_oauth2.cpp",
+        "/*  \"access_token\":\"1/fFBGRNJru1FQd44AzqT3Zg\",\n */\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("md5crypt/vectors.txt", "password-hashes.md5crypt", "low"),
+            ("md5crypt/vectors.txt", "password-hashes.md5crypt", "low"),
+            ("schema.json", "generic.bearer", "low"),
+        ],
+    );
+}

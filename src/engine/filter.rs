@@ -738,7 +738,21 @@ fn set_off_as_example(before: &[u8]) -> bool {
             .rev()
             .take_while(|b| b" \t:=\"'`(,-".contains(b))
             .count();
-    let head = &before[..end];
+    let mut head = &before[..end];
+    // Past an authentication scheme (an OpenAPI schema's `"example": "Bearer …"`).
+    for scheme in ["bearer", "basic", "token"] {
+        if ends_with_ignore_case(head, scheme.as_bytes()) {
+            let rest = &head[..head.len() - scheme.len()];
+            if rest.last().is_some_and(|b| b" \t\"'`".contains(b)) {
+                head = rest.trim_ascii_end();
+                head = head.strip_suffix(b"\"").unwrap_or(head);
+                head = head.trim_ascii_end();
+                head = head.strip_suffix(b":").unwrap_or(head).trim_ascii_end();
+                head = head.strip_suffix(b"\"").unwrap_or(head);
+            }
+            break;
+        }
+    }
     ["e.g.", "e.g", "example", "for instance"].iter().any(|w| {
         ends_with_ignore_case(head, w.as_bytes())
             && (head.len() == w.len() || {
@@ -914,6 +928,7 @@ pub fn confidence(
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
         || (rule.id == "azure.sas-token" && sas_expired(before, after))
         || (rule.id == "recaptcha.key" && names_recaptcha_site_key(before))
+        || (rule.id.starts_with("password-hashes.") && made_up_salt(secret))
         || (rule.generic
             && (is_uuid(secret)
                 || is_two_word_name(secret)
@@ -963,6 +978,29 @@ fn names_recaptcha_site_key(before: &[u8]) -> bool {
             .any(|p| near.ends_with(p)))
         && !says(b"secret")
         && !says(b"private")
+}
+
+/// True for a crypt(3) hash (`$1$`, `$apr1$`, `$5$`, `$6$`) whose salt a person typed:
+/// one character repeated (`$1$aaa$…`), a run up the alphabet or the digits
+/// (`$1$abcdef$…`) or the word itself (`$6$saltsalt$…`): a library's test vector, as
+/// every tool that makes these hashes draws its salt at random.
+fn made_up_salt(hash: &[u8]) -> bool {
+    let mut parts = hash.split(|&b| b == b'$');
+    let (Some(b""), Some(id)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if !matches!(id, b"1" | b"apr1" | b"5" | b"6") {
+        return false;
+    }
+    let mut salt = parts.next().unwrap_or_default();
+    if salt.starts_with(b"rounds=") {
+        salt = parts.next().unwrap_or_default();
+    }
+    parts.next().is_some()
+        && !salt.is_empty()
+        && (salt.iter().all(|&b| b == salt[0])
+            || (salt.len() >= 4 && ascending_run(salt, salt.len()))
+            || contains_ignore_ascii_case(salt, b"salt"))
 }
 
 /// True for a value whose last word names what it stands for (`sk-or-v1-project1-key`,
@@ -2499,10 +2537,20 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "kd75w4oqfb2ojtv0vzgzexftvawgmnek9mumzycm",
     "ewudhldsbiaelx7swmsihimel4kinw",
     "2eefa6bg3ly3sr3rje0ibsnlqu4zr",
+    // The reference values of Twitter's "Creating a signature" documentation
+    // (consumer key and secret, token and token secret, nonce), which OAuth 1.0a
+    // libraries' tests replay.
+    "xvz1evfs4weeptgefphbog",
+    "kacsoqf21fu85e7zjz7zn2u4zrhfv3wpwpaoe3z7kbw",
+    "gmhxmagyylbnetikzernfsmkpr9eymzes9wejaeb",
+    "lswwdouaivs8ltytt5jkrh4j50vupvvhtr2ypi5ke",
+    "kyjzvbb8y0zfabxswbwovy3uysq2ptgmzenu2vs4cg",
     // The access and refresh tokens of Google's OAuth 2.0 documentation (web-server
     // flow), `1/fFAGRNJru1FTz70BzhT3Zg` and `1/xEoDL4iW3cxlI7yDbSRFYNG01kVKM2C-…`,
     // with the prefix of the first that copies extend (`1/fFAGRNJrufoiWEGIWEFJFJF`).
     "1/ffagrnjru",
+    // ... and the same token edited in GDAL's comments (`1/fFBGRNJru1FQd44AzqT3Zg`).
+    "grnjru1f",
     "xeodl4iw3cxli7ydbsrfyng01kvkm2c",
     "placeholder",
     "changeme",
@@ -5233,6 +5281,30 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(!sas_expired(b"?sv=2022-11-02&se=tomorrow&sig=", b""));
         // `use=` is not `se=`.
         assert!(!sas_expired(b"?sv=2022-11-02&use=2020-01-01&sig=", b""));
+    }
+
+    #[test]
+    fn crypt_hashes_with_typed_salts_are_test_vectors() {
+        assert!(made_up_salt(b"$1$aaa$SCk4CXyogLtcfwl2VqfSF0"));
+        assert!(made_up_salt(b"$1$a$44cUw6Nm5bX0muHWNIwub0"));
+        assert!(made_up_salt(b"$1$abcdef$2XiyKFam4XUU0UKeisSUw."));
+        assert!(made_up_salt(
+            b"$6$rounds=5000$saltsalt$Qx7bT2mKd9LwZr4pV8nYc3sHf1J"
+        ));
+        assert!(!made_up_salt(b"$1$NRe32ijZ$THIS7aDH.e093oDOGD10M/"));
+        assert!(!made_up_salt(b"$apr1$TZA4Y0DL$DS5ZhDH8QrhB.uAtvNJmh."));
+        // bcrypt's cost is not a salt.
+        assert!(!made_up_salt(
+            b"$2b$11$Qx7bT2mKd9LwZr4pV8nYc3sHf1JdGp9molfLiLBAnURqXcxosUgRy"
+        ));
+    }
+
+    #[test]
+    fn examples_behind_an_authentication_scheme_are_set_off() {
+        assert!(set_off_as_example(b"          \"example\": \"Bearer "));
+        assert!(set_off_as_example(b"example: Basic "));
+        assert!(!set_off_as_example(b"Authorization: Bearer "));
+        assert!(!set_off_as_example(b"\"counterexample\": \"Bearer "));
     }
 
     #[test]
