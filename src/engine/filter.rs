@@ -732,25 +732,23 @@ fn shown_as_a_shape(preceding: &[u8], before: &[u8]) -> bool {
 /// (`e.g.: pa3Wbh…`, `Example: sk_live_…`, `# Example - eyJrIjoi…`, an OpenAPI
 /// schema's `example: …`).
 fn set_off_as_example(before: &[u8]) -> bool {
-    let end = before.len()
-        - before
+    // Without what stands between a label and its value: `: "`, ` = '`, `(`.
+    fn separated(text: &[u8]) -> &[u8] {
+        let sep = text
             .iter()
             .rev()
-            .take_while(|b| b" \t:=\"'`(,-".contains(b))
-            .count();
-    let mut head = &before[..end];
+            .take_while(|b| b" \t:=\"'`(,-".contains(b));
+        &text[..text.len() - sep.count()]
+    }
+    let mut head = separated(before);
     // Past an authentication scheme (an OpenAPI schema's `"example": "Bearer …"`).
-    for scheme in ["bearer", "basic", "token"] {
-        if ends_with_ignore_case(head, scheme.as_bytes()) {
-            let rest = &head[..head.len() - scheme.len()];
-            if rest.last().is_some_and(|b| b" \t\"'`".contains(b)) {
-                head = rest.trim_ascii_end();
-                head = head.strip_suffix(b"\"").unwrap_or(head);
-                head = head.trim_ascii_end();
-                head = head.strip_suffix(b":").unwrap_or(head).trim_ascii_end();
-                head = head.strip_suffix(b"\"").unwrap_or(head);
-            }
-            break;
+    if let Some(scheme) = ["bearer", "basic", "token"]
+        .iter()
+        .find(|s| ends_with_ignore_case(head, s.as_bytes()))
+    {
+        let rest = &head[..head.len() - scheme.len()];
+        if rest.last().is_some_and(|b| b" \t\"'`".contains(b)) {
+            head = separated(rest);
         }
     }
     ["e.g.", "e.g", "example", "for instance"].iter().any(|w| {
@@ -2986,19 +2984,20 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     // The next key of a query string or a list of settings, where the value is
     // empty (`?Password=abc&UserName=` gives `abc&UserName=`; `;; user= password=
     // auth_user=`, a commented template, gives `auth_user=`).
-    if let Some(key) = v.strip_suffix(b"=") {
-        let key = memchr::memrchr(b'&', key).map_or_else(
-            || {
-                key.contains(&b'_')
-                    .then_some(key)
-                    .filter(|k| k.iter().all(|b| b.is_ascii_lowercase() || *b == b'_'))
-            },
-            |amp| Some(&key[amp + 1..]),
-        );
-        if key.is_some_and(|k| {
-            k.first().is_some_and(u8::is_ascii_alphabetic)
-                && k.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        }) {
+    if let Some(body) = v.strip_suffix(b"=") {
+        let key = match memchr::memrchr(b'&', body) {
+            Some(amp) => &body[amp + 1..],
+            // Without `&`, only a snake-case name: base64 ends in `=` too.
+            None if body.contains(&b'_')
+                && body.iter().all(|b| b.is_ascii_lowercase() || *b == b'_') =>
+            {
+                body
+            }
+            None => b"",
+        };
+        if key.first().is_some_and(u8::is_ascii_alphabetic)
+            && key.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
             return false;
         }
     }
