@@ -1525,3 +1525,81 @@ fn typed_salts_schema_examples_and_documented_signature_values_are_not_medium() 
         ],
     );
 }
+
+#[test]
+fn sequences_wrapped_images_types_source_links_and_marker_names_are_not_secrets() {
+    let d = dir();
+    // A protein sequence in a FASTA file starts like an Alibaba key id; a real key id.
+    write(
+        d.path(),
+        "data/genome.fasta",
+        ">ESCO001c01a_043120 C ATG TGA fecD\nCRDLDLLALGDARATTLGVSVPHTRFWALLLAVAMTSTGVAACGPISFIG\nLTAIIGAPWFVWLLVRMR\n",
+    );
+    write(
+        d.path(),
+        "deploy/oss.env",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID=LTAI5tQ8mZr2Wk7Vb3Nd9Xp4\n",
+    );
+    // An SVG's image wrapped at 76 columns by spaces, with a crates.io prefix inside.
+    let line = "e7rz/d1peBKGYNtsFCAI0iIyC6u1ldWyjgwpFc8mHCGEgFsuVj6+OH72k5EbY9OtGiE5Z+8/Wqo1";
+    write(
+        d.path(),
+        "icons/maze.svg",
+        format!(
+            "<image xlink:href=\"data:image/png;base64,{line} onQqkc8m9y6vSU9EsSySO+cioxVkZz61ZUsumfZBgHbrHTiQI7NYWr189+a7V+7EcD6d {line}\"/>\n"
+        ),
+    );
+    // A Kotlin property's type; a table of where each method is declared.
+    write(
+        d.path(),
+        "src/kdbx/KdbxEntry.kt",
+        "class KdbxEntry {\n  var password: SecureString?\n}\n",
+    );
+    write(
+        d.path(),
+        "python/core/class_map.yaml",
+        "QgsDataSourceUri.password: src/core/qgsdatasourceuri.h#L273\n",
+    );
+    // Ant's filter names the marker a copy replaces; a phrase as a placeholder.
+    write(
+        d.path(),
+        "build.xml",
+        "<copy todir=\"out\">\n  <filterset>\n    <filter token=\"Manual_HelloWorld_Simple\" value=\"${snip.Manual_HelloWorld_Simple}\"/>\n  </filterset>\n</copy>\n",
+    );
+    write(
+        d.path(),
+        "R/auth.R",
+        "#' gs4_auth_configure(api_key = \"the_key_I_got_for_a_google_API\")\n",
+    );
+    // A Django password hash cut short by a concatenation, and one whole.
+    write(
+        d.path(),
+        "tools/mk_database.py",
+        "sql = (\"INSERT INTO auth_user VALUES (\"\n       \"password='pbkdf2_sha256$600000$7R0oBpiQRVoNMXhmGD\" + \\\n       \"Zk3Tn9Qw2Lp8Vr5Xc1Bm4Hs7Jd0Fg6Ay+Ue3Ri9Ow=')\")\n",
+    );
+    write(
+        d.path(),
+        "db/users.json",
+        "[{\"model\": \"auth.user\", \"fields\": {\"username\": \"ops\", \"password\": \"pbkdf2_sha256$600000$wvnPMatLgYNmbD6vXAgZ58$5EidJNkmo8tAvOLdXE6Cd/oOF8cjbFvo4EklCVNv56I=\"}}]\n",
+    );
+    // A recorded response in a directory of fixtures named with its format.
+    write(
+        d.path(),
+        "fixtures.http/api/oauthAccessToken/success.http",
+        "HTTP/1.1 200 OK\n\n{\"access_token\":\"zKQ7OLqF5N1gylcJweA9WodA000BUNJD\",\"token_type\":\"Bearer\"}\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("db/users.json", "password-hashes.django-pbkdf2", "medium"),
+            ("deploy/oss.env", "alibaba.access-key-id", "high"),
+            (
+                "fixtures.http/api/oauthAccessToken/success.http",
+                "generic.token",
+                "low",
+            ),
+        ],
+    );
+}

@@ -534,6 +534,18 @@ fn scan_names_nested_git_repositories_whose_history_it_did_not_scan() {
         "{err}"
     );
     assert!(err.contains("ferret history PATH"), "{err}");
+    // A submodule unpacked from an archive keeps a `.git` file pointing into a
+    // superproject `.git` the archive lacks: there is no history to scan, so no note.
+    let unpacked = d.path().join("unpacked");
+    write(
+        &unpacked,
+        "sub/.git",
+        "gitdir: ../../.git/modules/nowhere\n",
+    );
+    write(&unpacked, "sub/README", "vendored\n");
+    let o = run(&unpacked, &["scan", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("git repositor"), "{}", stderr(&o));
     // The scanned repository's own `.git` is not mentioned, and --quiet silences it.
     let o = run(&vendored, &["scan", "."]);
     assert!(!stderr(&o).contains("git repositor"), "{}", stderr(&o));

@@ -90,6 +90,11 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     {
         return None;
     }
+    // A protein's sequence (`LTAIIGAPWFVWLLVRMR` in a FASTA file, `SAAELAQPLD…` in a
+    // GenBank record's translation): a provider's uppercase prefix by chance.
+    if !rule.free_form && in_sequence_data(data, start, end) {
+        return None;
+    }
     // A UUID that is a record's id (`"id": "f718e9ba-…"` in a Splunk destination's
     // JSON), or a request's idempotency token, near a provider's name.
     if is_uuid(secret) && names_an_id(key_before(data, start)) {
@@ -115,6 +120,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 || is_union_type(secret)
                 || is_parameter_annotation(secret)
                 || is_option_flag(secret)
+                || is_declared_type(secret, data, start)
                 || is_elided(secret)
                 || is_format_template(secret, &data[end..])
                 || in_template_statement(data, start)
@@ -137,6 +143,7 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
                 is_non_secret_token_key(key)
                     || key.eq_ignore_ascii_case(b"ice-pwd")
                     || in_acme_challenge(data, start, key)
+                    || in_ant_filter(data, start)
             })
     {
         return None;
@@ -347,6 +354,39 @@ fn is_parameter_annotation(v: &[u8]) -> bool {
         .any(|t| {
             v.strip_prefix(t.as_bytes()).is_some_and(|rest| {
                 rest.starts_with(b")") || rest.starts_with(b",") || rest.starts_with(b" =")
+            })
+        })
+}
+
+/// True for a type in a value's place after a declaration's name (`var password:
+/// SecureString?`, Kotlin; `let token: String`, Swift; `(val secret: CharArray)`): `var`,
+/// `val`, `let` or `const`, a name, a colon, then a capitalised type's name, perhaps
+/// qualified, generic, an array or nullable.
+fn is_declared_type(v: &[u8], data: &[u8], start: usize) -> bool {
+    if !v.first().is_some_and(u8::is_ascii_uppercase)
+        || !v.iter().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'_' | b'.' | b'?' | b'!' | b'<' | b'>' | b'[' | b']')
+        })
+    {
+        return false;
+    }
+    let line = &data[memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1)..start];
+    let Some(named) = line.trim_ascii_end().strip_suffix(b":") else {
+        return false;
+    };
+    let name_len = named
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    let declared = named[..named.len() - name_len].trim_ascii_end();
+    name_len > 0
+        && declared.len() < named.len() - name_len
+        && ["var", "val", "let", "const"].iter().any(|k| {
+            declared.strip_suffix(k.as_bytes()).is_some_and(|rest| {
+                rest.last()
+                    .is_none_or(|b| b.is_ascii_whitespace() || matches!(b, b'(' | b',' | b'{'))
             })
         })
 }
@@ -631,18 +671,71 @@ fn holds_base64_der(secret: &[u8]) -> bool {
 /// image's or a font's data URI, a signature blob): at least [`RUN_SIDE`] base64
 /// characters touch it on each side. A token's prefix turns up in encoded data by
 /// chance (`…WRvteen/k7BdXn7DFmFvc6FDpauCk4/…/fsq3Euq+aiNA1+p+z9wP5QtR…`, in an SVG's
-/// embedded PNG); a token pasted into text is set off from what is around it.
+/// embedded PNG); a token pasted into text is set off from what is around it. Base64
+/// wrapped at a fixed width (MIME's 76 columns, an SVG's image split by spaces) counts
+/// too: a side whose run is cut short by one space or line break, with a full run
+/// past it, is in the same block.
 fn in_base64_run(data: &[u8], start: usize, end: usize) -> bool {
-    let side = |run: &mut dyn Iterator<Item = &u8>| {
-        run.take(RUN_SIDE)
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
-            .fold((0, false), |(n, marked), b| {
-                (n + 1, marked || matches!(b, b'+' | b'/'))
-            })
+    // The bytes on one side, nearest first.
+    fn side(at: impl Fn(usize) -> Option<u8>) -> (bool, bool) {
+        let run = |from: usize| {
+            (from..from + RUN_SIDE)
+                .map_while(|i| {
+                    at(i).filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+                })
+                .fold((0, false), |(n, marked), b| {
+                    (n + 1, marked || matches!(b, b'+' | b'/'))
+                })
+        };
+        let (n, marked) = run(0);
+        if n == RUN_SIDE || n == 0 {
+            return (n == RUN_SIDE, marked);
+        }
+        let breaks = match (at(n), at(n + 1)) {
+            (Some(b'\r'), Some(b'\n')) | (Some(b'\n'), Some(b'\r')) => 2,
+            (Some(b' ' | b'\n'), _) => 1,
+            _ => return (false, marked),
+        };
+        let (m, marked_past) = run(n + breaks);
+        (m == RUN_SIDE, marked || marked_past)
+    }
+    let (left, left_marked) = side(|i| start.checked_sub(i + 1).map(|j| data[j]));
+    let (right, right_marked) = side(|i| data.get(end + i).copied());
+    left && right && (left_marked || right_marked)
+}
+
+/// The one-letter codes of the amino acids, which include the bases of DNA and RNA.
+const RESIDUES: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
+
+/// How many lines on each side of a value [`in_sequence_data`] reads.
+const SEQUENCE_LINES: usize = 2;
+
+/// True when a value is spelt only in amino-acid codes, in capitals, and a line near
+/// it holds a run of twenty or more of them (in either case: an HMMER alignment
+/// writes uncertain residues in lowercase): it is part of a sequence in a FASTA or
+/// GenBank file or an alignment. A random token of twenty such letters is rare
+/// (uppercase base32 lacks a digit and six letters in (20/32)^16 of AWS key ids,
+/// about 1 in 1,900, and the lines near a real one hold no such run).
+fn in_sequence_data(data: &[u8], start: usize, end: usize) -> bool {
+    if !data[start..end].iter().all(|b| RESIDUES.contains(b)) {
+        return false;
+    }
+    let is_sequence = |line: &[u8]| {
+        line.split(u8::is_ascii_whitespace)
+            .any(|w| w.len() >= 20 && w.iter().all(|b| RESIDUES.contains(&b.to_ascii_uppercase())))
     };
-    let (left, left_marked) = side(&mut data[..start].iter().rev());
-    let (right, right_marked) = side(&mut data[end..].iter());
-    left == RUN_SIDE && right == RUN_SIDE && (left_marked || right_marked)
+    let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+    let mut above = data[..line_start].split(|&b| b == b'\n').rev();
+    above.next(); // what follows the last newline: empty
+    let line_end = memchr::memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i);
+    let below = data
+        .get(line_end + 1..)
+        .unwrap_or_default()
+        .split(|&b| b == b'\n');
+    above
+        .take(SEQUENCE_LINES)
+        .chain(below.take(SEQUENCE_LINES))
+        .any(is_sequence)
 }
 
 /// How many base64 characters on each side of a value make [`in_base64_run`].
@@ -2060,9 +2153,12 @@ fn is_slug(v: &[u8]) -> bool {
             && piece
                 .iter()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
+        // An initialism among the words (`the_key_I_got_for_a_google_API`).
+        let initialism = piece.len() <= 3 && piece.iter().all(u8::is_ascii_uppercase);
         if piece.len() >= 3 && piece.iter().all(u8::is_ascii_lowercase) {
             words += 1;
         } else if !hex_suffix
+            && !initialism
             && (!(1..=2).contains(&piece.len())
                 || !piece
                     .iter()
@@ -3001,6 +3097,14 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
             return false;
         }
     }
+    // A password's hash in Django's format, named for its hasher
+    // (`pbkdf2_sha256$600000$7R0oBpiQ…`, perhaps cut short by a concatenation): the
+    // `password-hashes.django` rule reports it whole.
+    if let Some(dollar) = memchr::memchr(b'$', v)
+        && one_of(&v[..dollar], DJANGO_HASHERS)
+    {
+        return false;
+    }
     // A sentinel (`password = "__generate__"`).
     if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__") {
         return false;
@@ -3276,6 +3380,35 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
         || in_meeting_link(data, start)
         || (quoted && elided_further_on(data, start, end))
         || in_cf_beacon(data, start))
+}
+
+/// The names Django's password hashers give the hashes they make, before the first `$`.
+const DJANGO_HASHERS: &[&str] = &[
+    "pbkdf2_sha256",
+    "pbkdf2_sha1",
+    "argon2",
+    "bcrypt_sha256",
+    "bcrypt",
+    "scrypt",
+    "sha1",
+    "md5",
+    "unsalted_md5",
+    "unsalted_sha1",
+];
+
+/// True when a value is the `token` attribute of an Ant `<filter>` or
+/// `<replacefilter>` element (`<filter token="VERSION" value="${version}"/>`): the
+/// name of the `@VERSION@` marker a copy replaces, not a credential.
+fn in_ant_filter(data: &[u8], start: usize) -> bool {
+    let line = &data[memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1)..start];
+    (line.ends_with(b" token=\"") || line.ends_with(b" token='"))
+        && memchr::memrchr(b'<', line).is_some_and(|lt| {
+            let name_len = line[lt + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_alphabetic())
+                .count();
+            line[lt + 1..lt + 1 + name_len].ends_with(b"filter")
+        })
 }
 
 /// True when a value's closing quote (`quote`, at the start of `after`) is followed by
@@ -3628,8 +3761,25 @@ fn identifier_words(v: &[u8]) -> Option<usize> {
 
 /// True for an absolute or relative path to a file with a short extension
 /// (`/Resources/stubs/PhpToken.php`, `./certs/ca.pem`), or for a path up from the
-/// current directory (`../python-gatenlp`, after a shell's `` `pwd`: ``).
+/// current directory (`../python-gatenlp`, after a shell's `` `pwd`: ``), or for a
+/// source file's line as a repository browser links it
+/// (`src/core/qgsauthmanager.h#L221`, in a table of where each method is declared).
 fn is_file_path(v: &[u8]) -> bool {
+    if let Some(hash) = memchr::memrchr(b'#', v)
+        && let Some(line) = v[hash + 1..].strip_prefix(b"L")
+        && !line.is_empty()
+        && line
+            .iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'L'))
+    {
+        let path = &v[..hash];
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        return path.contains(&b'/')
+            && name.contains(&b'.')
+            && path
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-'));
+    }
     if let Some(rest) = v.strip_prefix(b"../")
         && rest.iter().any(u8::is_ascii_lowercase)
         && rest
@@ -3849,6 +3999,15 @@ mod tests {
         ));
         assert!(!ok_at("    HASHED_PASSWORD = 0x420157", "0x420157"));
         assert!(!ok_at("password = \"__generate__\"", "__generate__"));
+        // A Django password hash, whole or cut short: the hash rule's.
+        assert!(!ok_at(
+            "\"password='pbkdf2_sha256$600000$7R0oBpiQRVoNMXhmGD\" + \\",
+            "pbkdf2_sha256$600000$7R0oBpiQRVoNMXhmGD"
+        ));
+        assert!(ok_at(
+            "password = 'pbkdf2$Zq8vL2mK9xT4'",
+            "pbkdf2$Zq8vL2mK9xT4"
+        ));
         assert!(is_two_word_name(b"collision-filter"));
         assert!(is_two_word_name(b"monotonic_decreasing"));
         assert!(!is_two_word_name(b"monotonic_decreasing_chunk"));
@@ -4367,6 +4526,11 @@ mod tests {
         assert!(!is_file_path(b"../"));
         assert!(!is_file_path(b"../XK9Q2"));
         assert!(!is_file_path(b"../p@ss"));
+        // A source line as a repository browser links it.
+        assert!(is_file_path(b"src/core/qgsauthmanager.h#L221"));
+        assert!(is_file_path(b"lib/auth.rb#L10-L12"));
+        assert!(!is_file_path(b"Xk9/q2.z#Lp"));
+        assert!(!is_file_path(b"hunter#L2"));
     }
 
     #[test]
@@ -4391,6 +4555,96 @@ mod tests {
         let plain = "a".repeat(40);
         let data = format!("{plain}{token}{plain}");
         assert!(!in_base64_run(data.as_bytes(), 40, 40 + token.len()));
+    }
+
+    #[test]
+    fn an_ant_filter_token_is_a_marker_name() {
+        let line = "        \t\t<filter token=\"Manual_HelloWorld_Simple\" value=\"${snip}\"/>";
+        assert!(in_ant_filter(line.as_bytes(), line.find("Manual").unwrap()));
+        let line = "<replacefilter token=\"@TOKEN@\" value=\"x\"/>";
+        assert!(in_ant_filter(line.as_bytes(), line.find("@TOKEN").unwrap()));
+        let line = "<auth token=\"Zq8vL2mK9xT4bWnQ\"/>";
+        assert!(!in_ant_filter(line.as_bytes(), line.find("Zq8").unwrap()));
+    }
+
+    #[test]
+    fn a_declared_type_is_not_a_password() {
+        let declared = |line: &str, v: &str| {
+            let at = line.rfind(v).unwrap();
+            is_declared_type(v.as_bytes(), line.as_bytes(), at)
+        };
+        assert!(declared("  var password: SecureString?", "SecureString?"));
+        assert!(declared("class Login(val secret: CharArray,", "CharArray"));
+        assert!(declared(
+            "x\n    private let token: Swift.String",
+            "Swift.String"
+        ));
+        // Not declared with a keyword, or not a type's name: a value.
+        assert!(!declared("password: SecureString?", "SecureString?"));
+        assert!(!declared("  variable password: Hunter2x", "Hunter2x"));
+        assert!(!declared("  var password: hunter2", "hunter2"));
+        assert!(!declared("  var password: Tr0ub4dor&3", "Tr0ub4dor&3"));
+    }
+
+    #[test]
+    fn protein_sequences_are_not_tokens() {
+        let fasta = "LVVPHMMRSITGGRHRRLLPVSALTGALLLVVADLLARIIHPPLELPVGV\nLTAIIGAPWFVWLLVRMR\n>ESCO001c01a_043130 C ATG\n";
+        let at = fasta.find("LTAI").unwrap();
+        assert!(in_sequence_data(fasta.as_bytes(), at, at + 18));
+        let hmmer = "  T4bP_pilT 112 LvlVtGptGsGKsTtlaall 131\n  L +++Gp G+GKsT++ a+\n  PSAV001.0321.00001.C001_03036  52 LTAIVGPNGAGKSTLIKAIA 71\n";
+        let at = hmmer.find("LTAIV").unwrap();
+        assert!(in_sequence_data(hmmer.as_bytes(), at, at + 20));
+        // A key id in configuration, even one spelt in those letters, and a key id
+        // with a digit or a letter no amino acid has, are tokens.
+        for (text, key) in [
+            (
+                "[default]\naws_access_key_id = AKIAQLMNPWHSTVCDEFGK\nregion = us-east-1\n",
+                "AKIAQLMNPWHSTVCDEFGK",
+            ),
+            (
+                "LVVPHMMRSITGGRHRRLLPVSALTGALLLVVADLLARIIHPPLELPVGV\nLTAIIGAPWFVWLLVRMR7\n",
+                "LTAIIGAPWFVWLLVRMR7",
+            ),
+            (
+                "LVVPHMMRSITGGRHRRLLPVSALTGALLLVVADLLARIIHPPLELPVGV\nLTAIIGAPWFVWLLVRMRB\n",
+                "LTAIIGAPWFVWLLVRMRB",
+            ),
+        ] {
+            let at = text.find(key).unwrap();
+            assert!(
+                !in_sequence_data(text.as_bytes(), at, at + key.len()),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn base64_wrapped_at_a_fixed_width_is_one_run() {
+        // An SVG's image split into 76-column lines by spaces or line breaks, with a
+        // crates.io token's prefix inside a line.
+        let line = "e7rz/d1peBKGYNtsFCAI0iIyC6u1ldWyjgwpFc8mHCGEgFsuVj6+OH72k5EbY9OtGiE5Z+8/Wqo1";
+        let token = "cioxVkZz61ZUsumfZBgHbrHTiQI7NYWr189";
+        for sep in [" ", "\n", "\r\n"] {
+            let data = format!("{line}{sep}onQqkc8m9y6vSU9EsSySO+{token}+a7V+7EcD6d{sep}{line}");
+            let start = data.find(token).unwrap();
+            assert!(
+                in_base64_run(data.as_bytes(), start, start + token.len()),
+                "{sep:?}"
+            );
+        }
+        // A token alone on its line between lines of base64, or after a word and a
+        // space in prose, is not inside them.
+        for data in [
+            format!("{line}\n{token}\n{line}"),
+            format!("{line} the token {token} then {line}"),
+            format!("{line}\n\nonQqkc8m9y6vSU9EsSySO+{token}+a7V+7EcD6d\n\n{line}"),
+        ] {
+            let start = data.find(token).unwrap();
+            assert!(
+                !in_base64_run(data.as_bytes(), start, start + token.len()),
+                "{data}"
+            );
+        }
     }
 
     #[test]
@@ -4551,6 +4805,10 @@ mod tests {
         assert!(!is_slug(b"sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
         // A secret manager's generated name: words, then a short hex suffix.
         assert!(is_slug(b"github-github-oauthtoken-319d75"));
+        // Words with initialisms among them: a phrase.
+        assert!(is_slug(b"the_key_I_got_for_a_google_API"));
+        assert!(!is_slug(b"AKIA_XYZ_QRS"));
+        assert!(!is_slug(b"sk_live_ABC_4eC39HqLyjWDarjtT1zdp7dc"));
         assert!(is_two_word_identifier(b"Mandrillus_leucophaeus"));
         assert!(is_two_word_identifier(b"access-token"));
         assert!(!is_two_word_identifier(b"md-sa4Nmy51VxyCg_tK8pTpOd"));

@@ -14,8 +14,8 @@ const MADE_UP_DIRS: &[&str] = &[
     "samples",
     "demo",
     "demos",
-    // (`test`, `tests`, `_test`, `__tests__`, `test-data` and other names with `test`
-    // or `tests` as a word are [`names_tests`]'s.)
+    // (`test`, `tests`, `_test`, `__tests__`, `test-data` and other names with `test`,
+    // `fixtures` or `samples` as a word are [`names_tests`]'s.)
     "testing",
     "testdata",
     "spec",
@@ -73,14 +73,19 @@ fn is_example_dir(d: &str) -> bool {
     })
 }
 
-/// A directory named for tests among other words (`ansible_test`,
-/// `ecflow_ui_test_server_scripts.tar`, `integration-tests`): `test` or `tests` as one of
-/// the words its `_`, `-` and `.` separate. (`latest`, `contest` and `attestation` are
-/// other words.)
+/// A directory named for tests, fixtures or samples among other words (`ansible_test`,
+/// `ecflow_ui_test_server_scripts.tar`, `integration-tests`, `fixtures.http`,
+/// `oauth2_config_samples`): one of [`MADE_UP_WORDS`] as one of the words its `_`, `-`
+/// and `.` separate. (`latest`, `contest` and `attestation` are other words.)
 fn names_tests(d: &str) -> bool {
     d.split(['_', '-', '.'])
-        .any(|w| w.eq_ignore_ascii_case("test") || w.eq_ignore_ascii_case("tests"))
+        .any(|w| MADE_UP_WORDS.iter().any(|m| w.eq_ignore_ascii_case(m)))
 }
+
+/// The words that name a directory of made-up values among others in its name.
+const MADE_UP_WORDS: &[&str] = &[
+    "test", "tests", "fixture", "fixtures", "sample", "samples", "example", "examples",
+];
 
 /// True when `path` (relative to the scan root) is a test file or lies in a test
 /// directory: `tests/…`, `src/__mocks__/…`, `test_db.py`, `tst-grp.c`, `db_test.go`,
@@ -215,6 +220,9 @@ mod tests {
             "ecflow/ecflow_ui_test_server_scripts.tar.gz!ecflow_ui_test_server_scripts.tar!suite/0/run.job0",
             "integration-tests/config.yml",
             "bdebstrap-0.5.0.egg-info/PKG-INFO",
+            "dnsimple-go/fixtures.http/api/oauthAccessToken/success.http",
+            "src/auth/oauth2/oauth2_config_samples/OAuth2-Github-authcode.json",
+            "web/test-fixtures/login.json",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
@@ -229,6 +237,8 @@ mod tests {
             "parameters.yml.dist",
             "exampleservice/config.py",
             "sampler/settings.py",
+            "resampled/settings.py",
+            "counterexamples_db/config.yml",
             "internal/docs.go",
             "docker/compose.yml",
             "manifests/secret.yml",

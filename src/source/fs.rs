@@ -80,6 +80,7 @@ where
                 // A repository's own `.git` under a named path is depth 1.
                 if e.depth() > 1
                     && let Some(repo) = e.path().parent()
+                    && holds_repository(e.path(), repo)
                 {
                     let mut nested = nested.lock().unwrap_or_else(|p| p.into_inner());
                     nested.push(repo.to_path_buf());
@@ -105,6 +106,23 @@ where
     let mut nested = std::mem::take(&mut *nested.lock().unwrap_or_else(|p| p.into_inner()));
     nested.sort();
     nested
+}
+
+/// Whether `git` (a `.git` entry in `repo`) holds a repository that `ferret history`
+/// can open: a directory, or a file whose `gitdir:` line names one that exists. A
+/// submodule unpacked from an archive keeps a `.git` file that points into its
+/// superproject's `.git`, which the archive does not hold.
+fn holds_repository(git: &Path, repo: &Path) -> bool {
+    if git.is_dir() {
+        return true;
+    }
+    let Ok(text) = std::fs::read_to_string(git) else {
+        return false;
+    };
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("gitdir:"))
+        .is_some_and(|dir| repo.join(dir.trim()).is_dir())
 }
 
 /// How a path is named in reports: as given, without a leading `./`.
