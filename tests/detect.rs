@@ -1603,3 +1603,35 @@ fn sequences_wrapped_images_types_source_links_and_marker_names_are_not_secrets(
         ],
     );
 }
+
+#[test]
+fn shipped_library_tokens_badge_tokens_and_development_passwords_are_not_medium() {
+    let d = dir();
+    // CesiumJS's default ion token, as its bundle embeds it.
+    write(
+        d.path(),
+        "vendor/cesium/Cesium.js",
+        "var _4,Yde=\"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiJkYjZkM2MyOS1mODRiLTRlMGQtYTYzMy0xNWYyYmNiZjE1NGUiLCJpZCI6MjU5LCJzdWIiOiJDZXNpdW1KUyIsImlzcyI6Imh0dHBzOi8vYXBpLmNlc2l1bS5jb20iLCJhdWQiOiIxLjE0NCBSZWxlYXNlIC0gRGVsZXRlIG9uIE9jdG9iZXIgMSwgMjAyNiIsImlhdCI6MTc4NDk1ODg5MH0.x3Ra1-m0GEx7jwv8wnz-bAt4SSG3_ZCC9zU_MwzfjA4\",dD={};dD.defaultAccessToken=Yde;\n",
+    );
+    // A DeepSource badge's token, published in the long description.
+    write(
+        d.path(),
+        "setup.py",
+        "long_description = '<img src=\"https://deepsource.io/gh/o/r.svg/?label=active+issues&show_trend=true&token=8_Tl9hB9xFIiP7QrgjuSZSid\">'\n",
+    );
+    // A development database's password named for what it is.
+    write(
+        d.path(),
+        "alembic.ini",
+        "sqlalchemy.url = postgresql+asyncpg://developer:devpass@localhost:5433/team_memory\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("alembic.ini", "uri.postgres", "low"),
+            ("vendor/cesium/Cesium.js", "credentials.jwt", "low"),
+        ],
+    );
+}

@@ -885,7 +885,18 @@ fn sas_expired(before: &[u8], after: &[u8]) -> bool {
 /// True for a JWT whose claims are made up ([`claims_name_an_example`]) or have
 /// expired ([`claims_expired`]); its payload is decoded once for both.
 fn jwt_claims_made_up(token: &[u8]) -> bool {
-    jwt_part(token, 1).is_some_and(|p| claims_name_an_example(&p) || claims_expired(&p))
+    jwt_part(token, 1).is_some_and(|p| {
+        claims_name_an_example(&p) || claims_expired(&p) || shipped_with_cesium(&p)
+    })
+}
+
+/// True for the Cesium ion token each CesiumJS release embeds as its
+/// `Ion.defaultAccessToken` (subject `CesiumJS`, issuer `https://api.cesium.com`,
+/// audience `1.144 Release - Delete on October 1, 2026`): public in every copy of
+/// the library, for trying it out, and revoked on the date it names.
+fn shipped_with_cesium(payload: &[u8]) -> bool {
+    memchr::memmem::find(payload, b"\"CesiumJS\"").is_some()
+        && memchr::memmem::find(payload, b"api.cesium.com").is_some()
 }
 
 /// [`claims_expired`] for a whole JWT.
@@ -1236,7 +1247,8 @@ fn in_badge_url(data: &[u8], start: usize) -> bool {
     let url = run_before(data, start, |b| {
         matches!(b, b'"' | b'\'' | b'(' | b'<' | b'>')
     });
-    [".svg?", ".png?"]
+    // (DeepSource's badges put a slash before the query: `rrpm.svg/?token=…`.)
+    [".svg?", ".png?", ".svg/?"]
         .iter()
         .any(|m| memchr::memmem::find(url, m.as_bytes()).is_some())
 }
@@ -2956,11 +2968,13 @@ const STAND_IN_PASSWORDS: &[&str] = &[
 /// True for a metasyntactic word joined to a password word (`barpass`, `foo_secret`,
 /// `bazpwd`), as manuals write a password beside `foouser`, or for a password word
 /// named for what it opens (`dbpass`, `db2pwd`, `rootpassword`: IBM's driver
-/// documentation's `UID=dbuser;PWD=db2pwd`); `alnum` is the value as [`lower_alnum`]
+/// documentation's `UID=dbuser;PWD=db2pwd`) or for the setting it serves (`devpass`,
+/// in a project's development compose file); `alnum` is the value as [`lower_alnum`]
 /// gives it.
 fn metasyntactic_password(alnum: &[u8]) -> bool {
     [
-        "foo", "bar", "baz", "qux", "db", "db2", "sql", "user", "admin", "root", "app",
+        "foo", "bar", "baz", "qux", "db", "db2", "sql", "user", "admin", "root", "app", "dev",
+        "demo", "local",
     ]
     .iter()
     .any(|m| {
@@ -4019,6 +4033,9 @@ mod tests {
         assert!(!metasyntactic_password(b"barpassage"));
         assert!(metasyntactic_password(b"dbpass"));
         assert!(metasyntactic_password(b"db2pwd"));
+        assert!(metasyntactic_password(b"devpass"));
+        assert!(metasyntactic_password(b"localpassword"));
+        assert!(!metasyntactic_password(b"devpassq7x"));
         assert!(!metasyntactic_password(b"dbpassq7x"));
         assert!(!is_two_word_name(b"collision-filter-pass"));
         assert!(!is_two_word_name(b"kT9v-Q2mLx8"));
@@ -4858,6 +4875,26 @@ mod tests {
             let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.{sig}");
             assert!(!jwt_with_example_claims(token.as_bytes()), "{payload}");
         }
+    }
+
+    #[test]
+    fn cesium_ions_shipped_default_token_is_made_up() {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let sig = "x3Ra1-m0GEx7jwv8wnz-bAt4SSG3_ZCC9zU_MwzfjA4";
+        let shipped = format!(
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{}.{sig}",
+            b64(
+                r#"{"jti":"db6d3c29","id":259,"sub":"CesiumJS","iss":"https://api.cesium.com","aud":"1.144 Release - Delete on October 1, 2026","iat":1784958890}"#
+            )
+        );
+        assert!(jwt_claims_made_up(shipped.as_bytes()));
+        // A user's own ion token names the user's account.
+        let own = format!(
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{}.{sig}",
+            b64(r#"{"jti":"7f1e0a52","id":48211,"iat":1784958890}"#)
+        );
+        assert!(!jwt_claims_made_up(own.as_bytes()));
     }
 
     #[test]
@@ -5925,6 +5962,8 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(in_badge_url(line, at));
         let line = b"curl https://circleci.com/api/v2/me?circle-token=a4f96fd41f7682661d6543e30207427ac8870c0d";
         assert!(!in_badge_url(line, line.len() - 40));
+        let line = b"<img src=\"https://deepsource.io/gh/o/r.svg/?label=active+issues&token=8_Tl9hB9xFIiP7QrgjuSZSid\"";
+        assert!(in_badge_url(line, line.len() - 25));
         assert!(has_filler_run(b"6Lc6BAAAAAAAAChqRbQZcn_yyyyyyyyyyyyyyyyy"));
         assert!(letter_run(b"c0d3b4ssssss!", 5));
         assert!(!letter_run(b"c0d3b4ssss!", 5));
