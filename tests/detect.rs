@@ -1635,3 +1635,37 @@ fn shipped_library_tokens_badge_tokens_and_development_passwords_are_not_medium(
         ],
     );
 }
+
+#[test]
+fn demo_logins_runs_up_the_alphabet_and_prompt_sentinels_are_not_medium() {
+    let d = dir();
+    // A client's self-test logs in as the demo database's user, password the same.
+    write(
+        d.path(),
+        "client/pool.py",
+        "\t\tcreds.user = 'any-doc'\n\t\tcreds.password = 'any-doc'\n\t\tcreds.user = 'clinician'\n\t\tcreds.password = 'abcd'\n",
+    );
+    // A passphrase prompt's sentinel for the user's cancelling.
+    write(
+        d.path(),
+        "ui.py",
+        "        if passphrase == \"CANCEL\":\n            raise Cancelled\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            (
+                "client/pool.py",
+                "credentials.username-password-pair",
+                "low",
+            ),
+            (
+                "client/pool.py",
+                "credentials.username-password-pair",
+                "low",
+            ),
+        ],
+    );
+}

@@ -1128,6 +1128,8 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
     // Three bytes or fewer (`redis://:C3%B0@…`, a Basic header's `id:s?1`) is a
     // parser's test input, not a password anyone relies on.
     secret.len() < 4
+        // A run up the alphabet or the digits, whole (`abcd`, `3456`).
+        || ascending_run(secret, secret.len())
         // Punctuation only (a URI parser's `ftp://%40::-%23-;-%2F-%3F@host`, once
         // decoded): a parser's test input; a byte past ASCII counts as a letter.
         || !secret.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80)
@@ -1309,17 +1311,20 @@ fn is_word_in_any_script(v: &[u8]) -> bool {
         })
 }
 
-/// True when a free-form value, a plain word (`editor`, `Action`, `quartz2`), repeats a
-/// name given just before it on its line or the line above, or the database named
+/// True when a free-form value, a plain word (`editor`, `Action`, `quartz2`, `any-doc`),
+/// repeats a name given just before it on its line or the line above, or the database named
 /// after it in a URI: the password is the user's name (`username="editor",
 /// password="editor"`, `cassandra` / `cassandra`), alone or with a password word or a
 /// few digits after it (`pguserpass`, `quartz2123`), or the database's
 /// (`postgres:bitcoinlib@localhost/bitcoinlib`), as defaults and tutorials set them.
 /// (A name that is not a plain word, `specialbill_user`, is more likely a real
-/// account's, and keeps its confidence.)
+/// account's, and keeps its confidence; words joined by a hyphen, `any-doc`, are still
+/// a demo's.)
 fn repeats_login(preceding: &[u8], before: &[u8], after: &[u8], secret: &[u8]) -> bool {
     if !(3..=16).contains(&secret.len())
-        || !secret.iter().all(u8::is_ascii_alphanumeric)
+        || !secret
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         || !secret.iter().any(u8::is_ascii_alphabetic)
     {
         return false;
@@ -4175,6 +4180,13 @@ mod tests {
             b";\n",
             b"qz12345"
         ));
+        // With a hyphen, as GNUmed's test gives its demo login.
+        assert!(repeats_login(
+            b"\t\tcreds.user = 'any-doc'\n",
+            b"\t\tcreds.password = '",
+            b"'\n",
+            b"any-doc"
+        ));
         // Capitalized, as a type stub's enum gives both (`…_USERNAME: "Action"`).
         assert!(repeats_login(
             b"    REMOVE_USER_BY_USERNAME: \"Action\"\n",
@@ -4582,6 +4594,18 @@ mod tests {
         assert!(in_ant_filter(line.as_bytes(), line.find("@TOKEN").unwrap()));
         let line = "<auth token=\"Zq8vL2mK9xT4bWnQ\"/>";
         assert!(!in_ant_filter(line.as_bytes(), line.find("Zq8").unwrap()));
+    }
+
+    #[test]
+    fn a_whole_run_up_the_alphabet_is_a_stand_in() {
+        assert!(free_form_looks_made_up(
+            b"abcd",
+            b"",
+            b"creds.password = '",
+            b"'\n"
+        ));
+        assert!(free_form_looks_made_up(b"3456", b"", b"password=", b"\n"));
+        assert!(!free_form_looks_made_up(b"abdz", b"", b"password=", b"\n"));
     }
 
     #[test]
