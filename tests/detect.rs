@@ -1669,3 +1669,40 @@ fn demo_logins_runs_up_the_alphabet_and_prompt_sentinels_are_not_medium() {
         ],
     );
 }
+
+#[test]
+fn model_card_signatures_image_gradients_pipeline_parameters_and_bearer_lines_are_not_secrets() {
+    let d = dir();
+    // A Hugging Face model card's verification of its evaluation results.
+    write(
+        d.path(),
+        "card/README.md",
+        "      - type: accuracy\n        value: 0.91\n        verifyToken: eyJhbGciOiJFZERTQSIsInR5cCI6IkpXVCJ9.eyJoYXNoIjoiN2YyOGMxYjY2Y2JhMjkxNzQzNjgiLCJ2ZXJzaW9uIjoxfQ.Zk3Tn9Qw2Lp8Vr5Xc1Bm4Hs7Jd0Fg6AyUe3Ri9OwTq2Lm8Xc5Vb1Nh4Jf7Kp0Gd3Sa6Wz9Ey2Ru5Ti8Oq1Pl4Bh\n",
+    );
+    // A brain template's bytes read as text: a gradient after an AWS context prefix.
+    write(
+        d.path(),
+        "template/ch2bet.nii",
+        b"\x00\x01\x02=?21:>>?<9:79<=ACCAACFGKPTWZVURSMIF\x00\x03\xff".as_slice(),
+    );
+    // An eHive pipeline's parameter; an installer's list of Qt plugin directories.
+    write(
+        d.path(),
+        "PipeConfig/loader_conf.pm",
+        "      -user => 'ensro',\n      -pass => \"#taxonomy_pass#\",\n",
+    );
+    write(
+        d.path(),
+        "installer.cfg",
+        "exclude=\n    pkgs/PyQt5/Qt5/plugins/bearer\n    pkgs/PyQt5/Qt5/plugins/generic\n",
+    );
+    // A real-looking AWS key id in a binary still is one.
+    write(
+        d.path(),
+        "cache.bin",
+        b"\x00\x01\x02aws_access_key_id=AKIAQYLPMN5HHHFPZAM2\x00\xff".as_slice(),
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(&v, &[("cache.bin", "aws.access-key-id", "high")]);
+}

@@ -91,8 +91,19 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     // A protein's sequence (`LTAIIGAPWFVWLLVRMR` in a FASTA file, `SAAELAQPLD…` in a
-    // GenBank record's translation): a provider's uppercase prefix by chance.
-    if !rule.free_form && in_sequence_data(data, start, end) {
+    // GenBank record's translation): a provider's uppercase prefix by chance; or a
+    // gradient in an image's bytes (`ACCAACFGKPTWZVURSMIF`).
+    if !rule.free_form
+        && (in_sequence_data(data, start, end)
+            || rule.confidence > Confidence::Low && secret.len() <= 40 && has_sorted_run(secret))
+    {
+        return None;
+    }
+    // A Hugging Face model card's `verifyToken`: the Hub's signature over evaluation
+    // results, published with them, not a credential.
+    if rule.id == "credentials.jwt"
+        && memchr::memmem::find(&data[start.saturating_sub(32)..start], b"verifyToken").is_some()
+    {
         return None;
     }
     // A UUID that is a record's id (`"id": "f718e9ba-…"` in a Splunk destination's
@@ -153,15 +164,25 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
 
 /// True for a constant's name between the marks a packaging tool substitutes
 /// (`'_DBC_DBPASS_'`, dbconfig-common's template; `@DB_PASSWORD@`, autoconf's;
-/// `%DB_PASS%`): the real value is written in at install time.
+/// `%DB_PASS%`), or a pipeline parameter's between `#` (`#taxonomy_pass#`, eHive's):
+/// the real value is written in at install or run time.
 fn is_substitution_marker(v: &[u8]) -> bool {
-    v.len() >= 5
-        && matches!(v[0], b'_' | b'@' | b'%')
-        && v[v.len() - 1] == v[0]
-        && v[1..v.len() - 1]
+    if v.len() < 5 || v[v.len() - 1] != v[0] {
+        return false;
+    }
+    let name = &v[1..v.len() - 1];
+    // eHive's parameters, in lowercase (`-pass => "#taxonomy_pass#"`).
+    if v[0] == b'#' {
+        return name.contains(&b'_')
+            && name
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
+    }
+    matches!(v[0], b'_' | b'@' | b'%')
+        && name
             .iter()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
-        && v[1..v.len() - 1].iter().any(u8::is_ascii_uppercase)
+        && name.iter().any(u8::is_ascii_uppercase)
 }
 
 /// Where a free-form value ends: before a closing parenthesis that it does not open
@@ -579,6 +600,8 @@ const NON_SECRET_TOKEN_KEYS: &[&str] = &[
     "exporttoken",
     "importtoken",
     "verificationtoken",
+    // The Hugging Face Hub's signature over a model card's evaluation results.
+    "verifytoken",
     "idempotencytoken",
     "clientrequesttoken",
     "copyproducttoken",
@@ -702,6 +725,41 @@ fn in_base64_run(data: &[u8], start: usize, end: usize) -> bool {
     let (left, left_marked) = side(|i| start.checked_sub(i + 1).map(|j| data[j]));
     let (right, right_marked) = side(|i| data.get(end + i).copied());
     left && right && (left_marked || right_marked)
+}
+
+/// How long a run of characters in rising (or falling) order [`has_sorted_run`] takes
+/// for a sign of made-up or sampled data.
+const SORTED_RUN: usize = 9;
+
+/// True when [`SORTED_RUN`] characters of a value stand in strictly rising or falling
+/// order (`ACFGKPTWZ`, an image's gradient read as text). Nine random characters of
+/// base32 do so with odds of C(32,9)/32^9, under one in a million, of hex under one in
+/// five million and of base62 about 1.3 in a million; over the 32 places of a
+/// 40-character token, about one real token in 25,000 (so only values that short are
+/// checked). A run mostly by steps of one (`123456789`) is typed, not sampled, and
+/// left to the checks that lower it.
+fn has_sorted_run(v: &[u8]) -> bool {
+    // Per direction: the run's steps so far, and how many of them are by one (`5678`,
+    // `defg`: typed in order, which other checks lower rather than drop).
+    let (mut up, mut down) = ((0, 0), (0, 0));
+    let long = |(steps, units): (usize, usize)| steps + 1 >= SORTED_RUN && units * 2 < steps;
+    for w in v.windows(2) {
+        let unit = w[0].abs_diff(w[1]) == 1;
+        up = if w[1] > w[0] {
+            (up.0 + 1, up.1 + usize::from(unit))
+        } else {
+            (0, 0)
+        };
+        down = if w[1] < w[0] {
+            (down.0 + 1, down.1 + usize::from(unit))
+        } else {
+            (0, 0)
+        };
+        if long(up) || long(down) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The one-letter codes of the amino acids, which include the bases of DNA and RNA.
@@ -4625,6 +4683,23 @@ mod tests {
         assert!(!declared("  variable password: Hunter2x", "Hunter2x"));
         assert!(!declared("  var password: hunter2", "hunter2"));
         assert!(!declared("  var password: Tr0ub4dor&3", "Tr0ub4dor&3"));
+    }
+
+    #[test]
+    fn sorted_runs_are_gradients_not_tokens() {
+        assert!(has_sorted_run(b"ACCAACFGKPTWZVURSMIF"));
+        assert!(has_sorted_run(b"zwtrpmkhec"));
+        assert!(!has_sorted_run(b"AKIAQYLPMN5HHHFPZAM2"));
+        assert!(!has_sorted_run(b"arn:aws:iam::123456789012:user/Example"));
+        assert!(!has_sorted_run(b"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"));
+    }
+
+    #[test]
+    fn ehive_parameters_are_substitution_markers() {
+        assert!(is_substitution_marker(b"#taxonomy_pass#"));
+        assert!(is_substitution_marker(b"@DB_PASSWORD@"));
+        assert!(!is_substitution_marker(b"#hunter2#"));
+        assert!(!is_substitution_marker(b"#Zq8_vL2m#"));
     }
 
     #[test]
