@@ -771,9 +771,9 @@ const SEQUENCE_LINES: usize = 2;
 /// True when a value is spelt only in amino-acid codes, in capitals, and a line near
 /// it holds a run of twenty or more of them (in either case: an HMMER alignment
 /// writes uncertain residues in lowercase): it is part of a sequence in a FASTA or
-/// GenBank file or an alignment. A random token of twenty such letters is rare
-/// (uppercase base32 lacks a digit and six letters in (20/32)^16 of AWS key ids,
-/// about 1 in 1,900, and the lines near a real one hold no such run).
+/// GenBank file or an alignment. An AWS key id's sixteen random base32 characters all
+/// fall among these twenty letters about once in 1,900 ((20/32)^16), and the lines near
+/// a real one hold no such run.
 fn in_sequence_data(data: &[u8], start: usize, end: usize) -> bool {
     if !data[start..end].iter().all(|b| RESIDUES.contains(b)) {
         return false;

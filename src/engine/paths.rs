@@ -15,7 +15,7 @@ const MADE_UP_DIRS: &[&str] = &[
     "demo",
     "demos",
     // (`test`, `tests`, `_test`, `__tests__`, `test-data` and other names with `test`,
-    // `fixtures` or `samples` as a word are [`names_tests`]'s.)
+    // `fixtures` or `samples` as a word are [`names_made_up_dir`]'s.)
     "testing",
     "testdata",
     "spec",
@@ -77,7 +77,7 @@ fn is_example_dir(d: &str) -> bool {
 /// `ecflow_ui_test_server_scripts.tar`, `integration-tests`, `fixtures.http`,
 /// `oauth2_config_samples`): one of [`MADE_UP_WORDS`] as one of the words its `_`, `-`
 /// and `.` separate. (`latest`, `contest` and `attestation` are other words.)
-fn names_tests(d: &str) -> bool {
+fn names_made_up_dir(d: &str) -> bool {
     d.split(['_', '-', '.'])
         .any(|w| MADE_UP_WORDS.iter().any(|m| w.eq_ignore_ascii_case(m)))
 }
@@ -107,7 +107,7 @@ pub fn is_made_up_path(path: &str) -> bool {
             .chain(KNOWN_ANSWER_TESTS)
             .any(|t| d.eq_ignore_ascii_case(t))
             || is_example_dir(d)
-            || names_tests(d)
+            || names_made_up_dir(d)
     }) {
         return true;
     }
