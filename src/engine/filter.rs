@@ -392,7 +392,7 @@ fn is_declared_type(v: &[u8], data: &[u8], start: usize) -> bool {
     {
         return false;
     }
-    let line = &data[memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1)..start];
+    let line = last_line(&data[..start]);
     let Some(named) = line.trim_ascii_end().strip_suffix(b":") else {
         return false;
     };
@@ -3477,7 +3477,7 @@ const DJANGO_HASHERS: &[&str] = &[
 /// `<replacefilter>` element (`<filter token="VERSION" value="${version}"/>`): the
 /// name of the `@VERSION@` marker a copy replaces, not a credential.
 fn in_ant_filter(data: &[u8], start: usize) -> bool {
-    let line = &data[memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1)..start];
+    let line = last_line(&data[..start]);
     (line.ends_with(b" token=\"") || line.ends_with(b" token='"))
         && memchr::memrchr(b'<', line).is_some_and(|lt| {
             let name_len = line[lt + 1..]
