@@ -1706,3 +1706,23 @@ fn model_card_signatures_image_gradients_pipeline_parameters_and_bearer_lines_ar
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(&v, &[("cache.bin", "aws.access-key-id", "high")]);
 }
+
+#[test]
+fn a_value_under_a_sibling_key_after_an_empty_provider_key_is_not_the_providers() {
+    let d = dir();
+    // The Mistral key was left empty; the next key's value is someone else's.
+    write(
+        d.path(),
+        "settings.env",
+        "MISTRAL_API_KEY=\nlog_level: info\nsession_seed: ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2\n",
+    );
+    // Nested under the provider's block, the value is the provider's.
+    write(
+        d.path(),
+        "config.yml",
+        "mistral:\n  api_key: 8BEdLBGaBR3S7jY9MKt10o38jGthoegX\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(&v, &[("config.yml", "mistral.api-key", "medium")]);
+}

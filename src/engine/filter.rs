@@ -3530,6 +3530,95 @@ fn in_cf_beacon(data: &[u8], start: usize) -> bool {
     )
 }
 
+/// True when the secret at `start` is the value of a key on a later line than the
+/// rule's key, and that rule's key was left empty: in `MISTRAL_API_KEY=` followed by
+/// `log_level: info` and `other_setting: <value>`, the value is `other_setting`'s, not
+/// Mistral's. Kept: a value indented under its key (`mistral:` and then `  api_key:`),
+/// one whose key names the rule's keyword too, and one after a key that opens a block
+/// (`"mistral": {`, `Mistral(`).
+pub fn owned_by_sibling_key(rule: &Rule, data: &[u8], match_start: usize, start: usize) -> bool {
+    let Some(k) = data[match_start..start]
+        .iter()
+        .position(u8::is_ascii_alphanumeric)
+        .map(|i| match_start + i)
+    else {
+        return false;
+    };
+    let key_line_start = memchr::memrchr(b'\n', &data[..k]).map_or(0, |i| i + 1);
+    let value_line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
+    if key_line_start == value_line_start {
+        return false;
+    }
+    let key_line_end = memchr::memchr(b'\n', &data[k..]).map_or(data.len(), |i| k + i);
+    let Some(first) = key_assignment(&data[key_line_start..key_line_end]) else {
+        return false;
+    };
+    let in_key = key_line_start + first.key.start <= k && k < key_line_start + first.key.end;
+    let empty = first.rest.iter().all(|b| b" \t\r\"'`,;".contains(b));
+    if !in_key || !empty {
+        return false;
+    }
+    let Some(second) = key_assignment(&data[value_line_start..start]) else {
+        return false;
+    };
+    if second.indent > first.indent || !second.rest.iter().all(|b| b" \t\"'`".contains(b)) {
+        return false;
+    }
+    let key = &data[value_line_start..][second.key];
+    !rule
+        .keywords
+        .iter()
+        .any(|w| contains_ignore_ascii_case(key, w.as_bytes()))
+}
+
+/// A line read as `<indent>[export ]<key> = <rest>` (or `:`, quotes around the key
+/// allowed): where its key is in the line, how deep it is indented, and what follows
+/// the `=` or `:`.
+struct KeyAssignment<'a> {
+    indent: usize,
+    key: std::ops::Range<usize>,
+    rest: &'a [u8],
+}
+
+fn key_assignment(line: &[u8]) -> Option<KeyAssignment<'_>> {
+    let indent = line
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let mut i = indent;
+    if line[i..].starts_with(b"export ") {
+        i += 7;
+    }
+    if line.get(i).is_some_and(|b| matches!(b, b'"' | b'\'')) {
+        i += 1;
+    }
+    let key_start = i;
+    while line
+        .get(i)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b"_.-".contains(b))
+    {
+        i += 1;
+    }
+    let key = key_start..i;
+    if key.is_empty() {
+        return None;
+    }
+    if line.get(i).is_some_and(|b| matches!(b, b'"' | b'\'')) {
+        i += 1;
+    }
+    while line.get(i).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+        i += 1;
+    }
+    match line.get(i) {
+        Some(b':' | b'=') => Some(KeyAssignment {
+            indent,
+            key,
+            rest: &line[i + 1..],
+        }),
+        _ => None,
+    }
+}
+
 /// The text after the last newline in `text`: the end of `text`'s last line.
 fn last_line(text: &[u8]) -> &[u8] {
     &text[memchr::memrchr(b'\n', text).map_or(0, |i| i + 1)..]
@@ -6079,6 +6168,22 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         ));
         assert!(!names_example_host(b"url: https://api.acme.io/v1"));
         assert_eq!(rest_of_line(b" # note\nnext"), b" # note");
+        // A value under a sibling key, after the rule's key was left empty.
+        let line =
+            b"MISTRAL_API_KEY=\nlog_level: info\nother_setting: ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2";
+        let rule = crate::rules::RuleSet::builtin().unwrap();
+        let mistral = rule
+            .rules()
+            .iter()
+            .find(|r| r.id == "mistral.api-key")
+            .unwrap();
+        assert!(owned_by_sibling_key(mistral, line, 0, line.len() - 32));
+        let nested = b"mistral:\n  api_key: ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2";
+        assert!(!owned_by_sibling_key(mistral, nested, 0, nested.len() - 32));
+        let named = b"MISTRAL_API_KEY=\nMISTRAL_KEY=ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2";
+        assert!(!owned_by_sibling_key(mistral, named, 0, named.len() - 32));
+        let filled = b"MISTRAL_MODEL=large\nKEY=ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2";
+        assert!(!owned_by_sibling_key(mistral, filled, 0, filled.len() - 32));
         // Manual's stand-in words, and base64 that says it is fake.
         assert!(names_password_word(b"welcome2resty"));
         assert!(names_password_word(b"SecurePass123!"));

@@ -589,6 +589,7 @@ impl Engine {
                     )
                 });
             if let Some(s) = secret
+                && !filter::owned_by_sibling_key(rule, data, m.start(), s.start)
                 && let Some(entropy) = filter::accept(rule, data, s.start, s.end)
             {
                 out.push(Match {
