@@ -1726,3 +1726,48 @@ fn a_value_under_a_sibling_key_after_an_empty_provider_key_is_not_the_providers(
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(&v, &[("config.yml", "mistral.api-key", "medium")]);
 }
+
+#[test]
+fn rust_doctests_optional_chaining_and_packed_tables_are_not_medium_but_a_concatenated_encrypted_key_is_found()
+ {
+    let d = dir();
+    // A doctest's token is the documentation's example.
+    write(
+        d.path(),
+        "src/webhook.rs",
+        "    /// let token = \"ig5AO-wdVWpCBtUUMxmgsWryqgsW3DChbKYOINftJ4DCrUbnkedoYZD0VOH1QLr-S3sV\";\n",
+    );
+    // A property read with optional chaining is code.
+    write(
+        d.path(),
+        "dist/callback.js",
+        "        queryString.client_secret = authConfigs?.clientSecretSettingName || authConfigs?.appSecretSettingName;\n",
+    );
+    // A table packed in URL-safe base64 holds a Facebook token's shape by chance.
+    write(
+        d.path(),
+        "ranges.mjs",
+        "export default decodeRanges('BIWFghhAOJglg4GJFTbaBODLDGi4g6jEGBABHABAdABBILJhFHBgtBHBAag_EAAAHhJCAhrAhUHiXIAgsAIOcEdBVANhIGABAgrCAABAIHJFFABAgkABAEHJhFBjtWIQAgoCEMK0Gkg5wwFgsCJ75KF');\n",
+    );
+    // An encrypted key written line by line in a test's string concatenation.
+    write(
+        d.path(),
+        "test/agent-test.js",
+        "var options = {\n    key: '-----BEGIN RSA PRIVATE KEY-----\\n' +\n'Proc-Type: 4,ENCRYPTED\\n' +\n'DEK-Info: DES-EDE3-CBC,6ACDE0E22CA24B54\\n' +\n'\\n' +\n'MHs2noP3Vm8SyHkZ/KaPv2tkwEQx3CZVFmaoTUakJsj/QT2itDWoEzRZaffmqJ5z\\n' +\n'tCYyXFhwfJinJVwkkOGU5Hv2n8hYNcsRucFC5Y+BUQKEuAtalq3YGoIWWggDPzqb\\n' +\n'xGEI46PZS+kt8wGcMau1ArSwv2GuY3P8yjV97uus8Mc+U7XazkAgtlLX95wu9cGL\\n' +\n'-----END RSA PRIVATE KEY-----\\n',\n};\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[("test/agent-test.js", "private-keys.pem-encrypted", "high")],
+    );
+    let (code, low, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &low,
+        &[
+            ("src/webhook.rs", "generic.token", "low"),
+            ("test/agent-test.js", "private-keys.pem-encrypted", "high"),
+        ],
+    );
+}

@@ -699,15 +699,19 @@ fn holds_base64_der(secret: &[u8]) -> bool {
 /// too: a side whose run is cut short by one space or line break, with a full run
 /// past it, is in the same block.
 fn in_base64_run(data: &[u8], start: usize, end: usize) -> bool {
+    in_run_of(data, start, end, b"+/") || in_run_of(data, start, end, b"-_")
+}
+
+/// [`in_base64_run`] for one alphabet: letters and digits and the two `marks` (`+/`
+/// for base64, `-_` for its URL-safe form, as in a packed table of Unicode ranges).
+fn in_run_of(data: &[u8], start: usize, end: usize, marks: &[u8; 2]) -> bool {
     // The bytes on one side, nearest first.
-    fn side(at: impl Fn(usize) -> Option<u8>) -> (bool, bool) {
+    let side = |at: &dyn Fn(usize) -> Option<u8>| -> (bool, bool) {
         let run = |from: usize| {
             (from..from + RUN_SIDE)
-                .map_while(|i| {
-                    at(i).filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
-                })
+                .map_while(|i| at(i).filter(|b| b.is_ascii_alphanumeric() || marks.contains(b)))
                 .fold((0, false), |(n, marked), b| {
-                    (n + 1, marked || matches!(b, b'+' | b'/'))
+                    (n + 1, marked || marks.contains(&b))
                 })
         };
         let (n, marked) = run(0);
@@ -721,9 +725,9 @@ fn in_base64_run(data: &[u8], start: usize, end: usize) -> bool {
         };
         let (m, marked_past) = run(n + breaks);
         (m == RUN_SIDE, marked || marked_past)
-    }
-    let (left, left_marked) = side(|i| start.checked_sub(i + 1).map(|j| data[j]));
-    let (right, right_marked) = side(|i| data.get(end + i).copied());
+    };
+    let (left, left_marked) = side(&|i| start.checked_sub(i + 1).map(|j| data[j]));
+    let (right, right_marked) = side(&|i| data.get(end + i).copied());
     left && right && (left_marked || right_marked)
 }
 
@@ -1879,10 +1883,30 @@ fn comment_text(line: &[u8]) -> Option<&[u8]> {
 /// line (PHPDoc, Javadoc, JSDoc, Doxygen; WordPress's `wp_salt()` shows a
 /// `wp-config.php` in one), and a Jinja comment, `{# … #}`, which a template's
 /// author writes to document its variables (an Ansible role's `password: 9fc5…`).
+/// Also each line of a Rust documentation comment (`/// let token = "…";`, `//! …`),
+/// whose code is a doctest: an example for the reader.
 /// Commented-out code is written in plain comments; a glob's `/**/` opens nothing, nor
 /// does a shell's `${#var}`.
 pub fn doc_comments(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
+    for marker in [&b"///"[..], b"//!"] {
+        let mut next = 0;
+        for at in memchr::memmem::find_iter(data, marker) {
+            if at < next {
+                continue;
+            }
+            let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |e| at + e);
+            next = end;
+            if data[line_start..at]
+                .iter()
+                .all(|b| matches!(b, b' ' | b'\t'))
+                && data.get(at + 3) != Some(&b'/')
+            {
+                out.push(at..end);
+            }
+        }
+    }
     let mut next = 0;
     let mut lines = LineStarts::default();
     for at in memchr::memmem::find_iter(data, b"/**") {
@@ -3184,6 +3208,16 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     // A sentinel (`password = "__generate__"`).
     if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__") {
+        return false;
+    }
+    // Optional chaining (`authConfigs?.clientSecretSettingName`): a property read in
+    // JavaScript or C#, code that passes the secret on.
+    if memchr::memmem::find_iter(v, b"?.").any(|q| {
+        q > 0
+            && (v[q - 1].is_ascii_alphanumeric() || v[q - 1] == b'_')
+            && v.get(q + 2)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+    }) {
         return false;
     }
     // Names joined by slashes (`"auth/invalid-api-key"`, an error code;
@@ -4731,6 +4765,23 @@ mod tests {
         let plain = "a".repeat(40);
         let data = format!("{plain}{token}{plain}");
         assert!(!in_base64_run(data.as_bytes(), 40, 40 + token.len()));
+        // URL-safe base64 (a packed table of Unicode ranges), but not its two
+        // alphabets mixed.
+        let left = "AgsABJhlAQBgiAwgnhPABBOBJBRAHBBg_TAAAAAAFHAgjDUBPAgjIAg4hJAABAAhN_";
+        let right = "_DgqvAw1BhUhCgGAkBg-GAcBKFJhlhMCJglhzLg3HJCCh_CANPIj_AoPBB";
+        let fb = "EAAAHhJCAhrAhUHiXIAgsAIOcEdBVANhIGABAgrCAABAIHJFFABAgkABAEHJhFBjtWIQAg";
+        let data = format!("{left}{fb}{right}");
+        assert!(in_base64_run(
+            data.as_bytes(),
+            left.len(),
+            left.len() + fb.len()
+        ));
+        let data = format!("{left}{fb}{run}");
+        assert!(!in_base64_run(
+            data.as_bytes(),
+            left.len(),
+            left.len() + fb.len()
+        ));
     }
 
     #[test]
@@ -6139,6 +6190,19 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
             "required|strong|confirmed"
         ));
         assert!(!ok_at("'password' => 'min:8|max:64',", "min:8|max:64"));
+        assert!(!ok_at(
+            "client_secret = authConfigs?.clientSecretSettingName || x;",
+            "authConfigs?.clientSecretSettingName"
+        ));
+        assert!(ok_at("secret = 'Zq8vL2?.9xT4'", "Zq8vL2?.9xT4"));
+        // Rust documentation comments are examples; a plain or a four-slash comment is not.
+        let rust =
+            b"/// let token = \"ig5AO\";\nlet t = \"a\"; // x\n//// not docs\n    //! crate docs\n";
+        let spans = doc_comments(rust);
+        let text = |r: &std::ops::Range<usize>| &rust[r.clone()];
+        assert_eq!(spans.len(), 2);
+        assert_eq!(text(&spans[0]), b"/// let token = \"ig5AO\";");
+        assert_eq!(text(&spans[1]), b"//! crate docs");
         assert!(ok_at("password = \"Hq7t|Rw2p\"", "Hq7t|Rw2p"));
         assert!(ok_at("password = 'Hq7tRw2pXz9v' # +1", "Hq7tRw2pXz9v"));
     }
