@@ -1771,3 +1771,32 @@ fn rust_doctests_optional_chaining_and_packed_tables_are_not_medium_but_a_concat
         ],
     );
 }
+
+#[test]
+fn helm_checksums_pseudo_locale_labels_and_a_parsers_leet_comment_are_not_medium() {
+    let d = dir();
+    write(
+        d.path(),
+        "chart/kafka.yaml",
+        "      annotations:\n        checksum/passwords-secret: 718400f1f09d898e17af6d52022a18cbd32ad0ae895b8f282ff05e5c0f663e37\n",
+    );
+    write(
+        d.path(),
+        "dist/report/flow.js",
+        "const s={ratingFail:\"\u{200f}\u{202e}Poor\u{202c}\u{200f}\",ratingPass:\"\u{200f}\u{202e}Good\u{202c}\u{200f}\",save:\"\\u200f\\u202eSave\\u202c\\u200f\"};\n",
+    );
+    write(
+        d.path(),
+        "lib/hosted.js",
+        "      // https://user:n@me:p@ss:word@x.com/ which is all kinds of wrong.\n",
+    );
+    // A password under a checksum's name is still reported when it is no digest.
+    write(
+        d.path(),
+        "app/settings.env",
+        "CHECKSUM_DB_PASSWORD=Hq7Lm2Xp9Vb4Nc8R\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", "."]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(&v, &[("app/settings.env", "generic.password", "medium")]);
+}

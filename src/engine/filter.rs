@@ -116,6 +116,14 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
     if is_hex_digest(secret) && names_a_file(key_before(data, start)) {
         return None;
     }
+    // A digest on a line that calls it a checksum (`checksum/passwords-secret: 7184…`, a
+    // Helm chart's annotation that restarts pods when the Secret changes).
+    if is_hex_digest(secret) && {
+        let line = last_line(&data[start.saturating_sub(128)..start]);
+        contains_ignore_ascii_case(line, b"checksum")
+    } {
+        return None;
+    }
     if in_badge_url(data, start)
         || (rule.free_form
             && (is_call(secret)
@@ -1197,6 +1205,9 @@ fn free_form_looks_made_up(secret: &[u8], preceding: &[u8], before: &[u8], after
         || !secret.iter().any(|b| b.is_ascii_alphanumeric() || *b >= 0x80)
         || at_example_host(after)
         || is_leet_stand_in(secret)
+        // The rest after a colon, when a parser's comment splits the URI's user
+        // elsewhere (`https://user:n@me:p@ss:word@x.com/` gives `n@me:p@ss:word`).
+        || memchr::memchr(b':', secret).is_some_and(|c| is_leet_stand_in(&secret[c + 1..]))
         // A default user's digest given as its password (garagemq's `guest`).
         || hashes_a_stand_in(secret)
         || one_of(secret, STAND_IN_PASSWORDS)
@@ -3208,6 +3219,23 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     // A sentinel (`password = "__generate__"`).
     if v.len() > 4 && v.starts_with(b"__") && v.ends_with(b"__") {
+        return false;
+    }
+    // Text direction controls, as characters or escaped (`\u200f\u202eGood\u202c\u200f`,
+    // a pseudo-locale's right-to-left rendering of a UI label): text, not a password.
+    if [
+        &b"\\u202e"[..],
+        b"\\u202c",
+        b"\\u200f",
+        b"\\u200e",
+        "\u{202e}".as_bytes(),
+        "\u{202c}".as_bytes(),
+        "\u{200f}".as_bytes(),
+        "\u{200e}".as_bytes(),
+    ]
+    .iter()
+    .any(|m| contains_ignore_ascii_case(v, m))
+    {
         return false;
     }
     // Optional chaining (`authConfigs?.clientSecretSettingName`): a property read in
@@ -6195,6 +6223,14 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
             "authConfigs?.clientSecretSettingName"
         ));
         assert!(ok_at("secret = 'Zq8vL2?.9xT4'", "Zq8vL2?.9xT4"));
+        assert!(!ok_at(
+            r#"ratingPass:"\u200f\u202eGood\u202c\u200f","#,
+            r#"\u200f\u202eGood\u202c\u200f"#
+        ));
+        assert!(!ok_at(
+            "ratingPass:\"\u{200f}\u{202e}Good\u{202c}\u{200f}\",",
+            "\u{200f}\u{202e}Good\u{202c}\u{200f}"
+        ));
         // Rust documentation comments are examples; a plain or a four-slash comment is not.
         let rust =
             b"/// let token = \"ig5AO\";\nlet t = \"a\"; // x\n//// not docs\n    //! crate docs\n";
