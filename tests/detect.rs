@@ -1800,3 +1800,27 @@ fn helm_checksums_pseudo_locale_labels_and_a_parsers_leet_comment_are_not_medium
     assert_eq!(code, 1, "{err}");
     assert_path_rule_confidence(&v, &[("app/settings.env", "generic.password", "medium")]);
 }
+
+#[test]
+fn an_aws_key_id_outside_base32_is_low() {
+    let d = dir();
+    write(
+        d.path(),
+        "src/assume_role.rs",
+        "let http = MockHttpSend::new([success_response(\"ASIAPROVIDERDEFAULT1\")]);\n",
+    );
+    write(
+        d.path(),
+        "deploy.env",
+        "AWS_ACCESS_KEY_ID=AKIAZKJBAYJDYQIF5TAC\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("deploy.env", "aws.access-key-id", "high"),
+            ("src/assume_role.rs", "aws.access-key-id", "low"),
+        ],
+    );
+}

@@ -952,6 +952,16 @@ fn sas_expired(before: &[u8], after: &[u8]) -> bool {
         .date()
 }
 
+/// True when an AWS access key id's 16 characters after its prefix are base32
+/// (`A`-`Z`, `2`-`7`), as AWS issues them: a `0`, `1`, `8` or `9` there
+/// (`ASIAPROVIDERDEFAULT1`, a test's mock) was typed by hand.
+fn aws_key_id_alphabet(secret: &[u8]) -> bool {
+    secret.get(4..).is_some_and(|body| {
+        body.iter()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b))
+    })
+}
+
 /// True for a JWT whose claims are made up ([`claims_name_an_example`]) or have
 /// expired ([`claims_expired`]); its payload is decoded once for both.
 fn jwt_claims_made_up(token: &[u8]) -> bool {
@@ -1099,6 +1109,7 @@ pub fn confidence(
         || shown_as_a_shape(preceding, before)
         || (rule.id.starts_with("aws.session-token") && in_signed_form(before))
         || (rule.id == "azure.sas-token" && sas_expired(before, after))
+        || (rule.id == "aws.access-key-id" && !aws_key_id_alphabet(secret))
         || (rule.id == "recaptcha.key" && names_recaptcha_site_key(before))
         || (rule.id.starts_with("password-hashes.") && made_up_salt(secret))
         || (rule.generic
@@ -4538,6 +4549,9 @@ mod tests {
             b"e3b68aa711e6deadc62d5b76355674beef7cc3116062ddba"
         ));
         assert!(typed_pattern(b"AKIAABCDEFGUE1234567"));
+        assert!(aws_key_id_alphabet(b"AKIAZKJBAYJDYQIF5TAC"));
+        assert!(!aws_key_id_alphabet(b"ASIAPROVIDERDEFAULT1"));
+        assert!(!aws_key_id_alphabet(b"AKIAN7RQ2A2KV9R4V3CQ"));
         assert!(typed_pattern(b"x1234567y"));
         assert!(typed_pattern(b"peWcBiMOS9HrZG15peWcBiMOS9HrZG15"));
         assert!(typed_pattern(b"asdfqwer1234asdf"));
