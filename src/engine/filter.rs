@@ -3617,11 +3617,19 @@ pub fn owned_by_sibling_key(rule: &Rule, data: &[u8], match_start: usize, start:
     else {
         return false;
     };
-    let key_line_start = memchr::memrchr(b'\n', &data[..k]).map_or(0, |i| i + 1);
-    let value_line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
-    if key_line_start == value_line_start {
+    // Same line: the common case, decided within the match (a minified bundle's one
+    // line of megabytes is never searched back to its start).
+    let Some(last_break) = memchr::memrchr(b'\n', &data[k..start]) else {
         return false;
-    }
+    };
+    let value_line_start = k + last_break + 1;
+    // A key line is short: one whose start lies further back is no assignment.
+    let lo = k.saturating_sub(256);
+    let key_line_start = match memchr::memrchr(b'\n', &data[lo..k]) {
+        Some(i) => lo + i + 1,
+        None if lo == 0 => 0,
+        None => return false,
+    };
     let key_line_end = memchr::memchr(b'\n', &data[k..]).map_or(data.len(), |i| k + i);
     let Some(first) = key_assignment(&data[key_line_start..key_line_end]) else {
         return false;
@@ -6298,6 +6306,18 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         assert!(!owned_by_sibling_key(mistral, named, 0, named.len() - 32));
         let filled = b"MISTRAL_MODEL=large\nKEY=ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2";
         assert!(!owned_by_sibling_key(mistral, filled, 0, filled.len() - 32));
+        // A key whose line starts more than 256 bytes back is not read as a key line.
+        let long = format!(
+            "{}MISTRAL_API_KEY=\nother: ZdZFwRS3z1nHbiV05PiYdoNYLWJh8BI2",
+            "x ".repeat(200)
+        );
+        let k = long.find("MISTRAL").unwrap();
+        assert!(!owned_by_sibling_key(
+            mistral,
+            long.as_bytes(),
+            k,
+            long.len() - 32
+        ));
         // Manual's stand-in words, and base64 that says it is fake.
         assert!(names_password_word(b"welcome2resty"));
         assert!(names_password_word(b"SecurePass123!"));
