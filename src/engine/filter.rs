@@ -3234,18 +3234,20 @@ fn generic_value_ok(data: &[u8], start: usize, end: usize) -> bool {
     }
     // Text direction controls, as characters or escaped (`\u200f\u202eGood\u202c\u200f`,
     // a pseudo-locale's right-to-left rendering of a UI label): text, not a password.
-    if [
-        &b"\\u202e"[..],
-        b"\\u202c",
-        b"\\u200f",
-        b"\\u200e",
-        "\u{202e}".as_bytes(),
-        "\u{202c}".as_bytes(),
-        "\u{200f}".as_bytes(),
-        "\u{200e}".as_bytes(),
-    ]
-    .iter()
-    .any(|m| contains_ignore_ascii_case(v, m))
+    // (Looked for only in a value with a backslash or a three-byte character's lead.)
+    if memchr::memchr2(b'\\', 0xE2, v).is_some()
+        && [
+            &b"\\u202e"[..],
+            b"\\u202c",
+            b"\\u200f",
+            b"\\u200e",
+            "\u{202e}".as_bytes(),
+            "\u{202c}".as_bytes(),
+            "\u{200f}".as_bytes(),
+            "\u{200e}".as_bytes(),
+        ]
+        .iter()
+        .any(|m| contains_ignore_ascii_case(v, m))
     {
         return false;
     }
