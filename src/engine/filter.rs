@@ -714,7 +714,7 @@ fn in_base64_run(data: &[u8], start: usize, end: usize) -> bool {
 /// for base64, `-_` for its URL-safe form, as in a packed table of Unicode ranges).
 fn in_run_of(data: &[u8], start: usize, end: usize, marks: &[u8; 2]) -> bool {
     // The bytes on one side, nearest first.
-    let side = |at: &dyn Fn(usize) -> Option<u8>| -> (bool, bool) {
+    fn side(at: impl Fn(usize) -> Option<u8>, marks: &[u8; 2]) -> (bool, bool) {
         let run = |from: usize| {
             (from..from + RUN_SIDE)
                 .map_while(|i| at(i).filter(|b| b.is_ascii_alphanumeric() || marks.contains(b)))
@@ -733,9 +733,9 @@ fn in_run_of(data: &[u8], start: usize, end: usize, marks: &[u8; 2]) -> bool {
         };
         let (m, marked_past) = run(n + breaks);
         (m == RUN_SIDE, marked || marked_past)
-    };
-    let (left, left_marked) = side(&|i| start.checked_sub(i + 1).map(|j| data[j]));
-    let (right, right_marked) = side(&|i| data.get(end + i).copied());
+    }
+    let (left, left_marked) = side(|i| start.checked_sub(i + 1).map(|j| data[j]), marks);
+    let (right, right_marked) = side(|i| data.get(end + i).copied(), marks);
     left && right && (left_marked || right_marked)
 }
 
@@ -1911,20 +1911,21 @@ fn comment_text(line: &[u8]) -> Option<&[u8]> {
 /// does a shell's `${#var}`.
 pub fn doc_comments(data: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
+    // Whether the marker at `at` opens its line (only indentation before it).
+    let opens_line = |lines: &mut LineStarts, at: usize| {
+        data[lines.of(data, at)..at]
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t'))
+    };
     for marker in [&b"///"[..], b"//!"] {
-        let mut next = 0;
+        let (mut next, mut lines) = (0, LineStarts::default());
         for at in memchr::memmem::find_iter(data, marker) {
             if at < next {
                 continue;
             }
-            let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
             let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |e| at + e);
             next = end;
-            if data[line_start..at]
-                .iter()
-                .all(|b| matches!(b, b' ' | b'\t'))
-                && data.get(at + 3) != Some(&b'/')
-            {
+            if opens_line(&mut lines, at) && data.get(at + 3) != Some(&b'/') {
                 out.push(at..end);
             }
         }
@@ -1935,12 +1936,7 @@ pub fn doc_comments(data: &[u8]) -> Vec<std::ops::Range<usize>> {
         if at < next {
             continue;
         }
-        let line_start = lines.of(data, at);
-        if !data[line_start..at]
-            .iter()
-            .all(|b| matches!(b, b' ' | b'\t'))
-            || !data.get(at + 3).is_some_and(u8::is_ascii_whitespace)
-        {
+        if !opens_line(&mut lines, at) || !data.get(at + 3).is_some_and(u8::is_ascii_whitespace) {
             continue;
         }
         let end = memchr::memmem::find(&data[at + 3..], b"*/").map_or(data.len(), |e| at + 3 + e);
