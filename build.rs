@@ -24,6 +24,7 @@ const KNOWN: &[&str] = &[
     "stopwords",
     "anchor",
     "overrides",
+    "checksum",
 ];
 
 #[derive(serde::Deserialize)]
@@ -127,7 +128,7 @@ fn main() {
                 "    StaticRule {{ file: {name:?}, line: {line}, id: {:?}, name: {:?}, provider: {}, \
                  description: {:?}, keywords: {}, regex: {:?}, min_entropy: {min_entropy}, \
                  confidence: {}, examples: {}, negative_examples: {}, references: {}, \
-                 window: {window}, generic: {generic}, free_form: {free_form}, stopwords: {}, anchor: {}, overrides: {} }},",
+                 window: {window}, generic: {generic}, free_form: {free_form}, stopwords: {}, anchor: {}, overrides: {}, checksum: {} }},",
                 req("id"),
                 req("name"),
                 opt(s("provider")),
@@ -141,6 +142,7 @@ fn main() {
                 list("stopwords"),
                 opt(s("anchor")),
                 list("overrides"),
+                opt(s("checksum")),
             );
         }
     }

@@ -62,9 +62,10 @@ pub struct Finding {
     pub decoded: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
     pub provenance: Option<Provenance>,
-    /// Found by a rule for free-form credentials (see [`crate::rules::Rule::free_form`]).
+    /// Found by a rule whose findings in tests, examples and documentation are made
+    /// up (see [`crate::rules::Rule::made_up_in_tests`]).
     #[serde(skip)]
-    pub free_form: bool,
+    pub made_up_in_tests: bool,
 }
 
 impl Finding {
@@ -254,7 +255,7 @@ pub fn build(
                     .join("+")
             }),
             provenance: None,
-            free_form: rule.free_form,
+            made_up_in_tests: rule.made_up_in_tests(),
         });
     }
 }
@@ -289,7 +290,7 @@ pub fn build_header(engine: &Engine, data: &[u8], matches: &[Match], path: &str)
                 entropy: (m.entropy * 100.0).round() / 100.0,
                 decoded: None,
                 provenance: None,
-                free_form: rule.free_form,
+                made_up_in_tests: rule.made_up_in_tests(),
             }
         })
         .collect()

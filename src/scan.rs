@@ -476,10 +476,11 @@ impl Collector {
             match event {
                 Event::Findings(fs) => {
                     for mut f in fs {
-                        // Passwords in tests, fixtures, examples and translations
-                        // are nearly always made up, as is one named after a product
-                        // its path names: reported only at low confidence.
-                        if f.free_form && {
+                        // Passwords and wallet keys in tests, fixtures, examples and
+                        // translations are nearly always made up, as is one named
+                        // after a product its path names: reported only at low
+                        // confidence.
+                        if f.made_up_in_tests && {
                             let path = below_roots(&f.path, &self.roots);
                             is_made_up_path(path) || names_a_product_of_its_path(path, &f.secret)
                         } {

@@ -303,7 +303,7 @@ mod baseline_tests {
             entropy: 0.0,
             decoded: None,
             provenance: None,
-            free_form: false,
+            made_up_in_tests: false,
         }
     }
 

@@ -1824,3 +1824,59 @@ fn an_aws_key_id_outside_base32_is_low() {
         ],
     );
 }
+
+#[test]
+fn wallet_keys_are_confirmed_by_their_checksums_and_made_up_ones_in_tests_are_low() {
+    let d = dir();
+    // A deploy configuration holding a wallet's keys, each in its own format.
+    write(
+        d.path(),
+        "deploy/.env",
+        "BTC_WIF=KzURR5gnAEWHp9GJBc49yb3GiUnxurPgz9QLTnFpFtfK4bGVFfGT\n\
+         HD_ROOT=xprv9s21ZrQH143K2S9uqTXtZChBdwgjobrPWp7QkJMqnP1J5GASYx7dsmtxvvHngnWHgSfW27PGSHoyuBbYKuBBNNDb1BF9zoEptr9nFJ1p3W7\n\
+         STELLAR_SECRET=SABNABYG3MFNGMWQAXVZRZR6EZDZYSFGN6WX56RL6BXNX6TMJ5DSNW5F\n\
+         MNEMONIC=\"snap slot acoustic donate dynamic vital life vessel cover wheel surprise shed\"\n\
+         PRIVATE_KEY=0xf79335a929152aa12ae8cb74cfdf4481b9ab756061691f8a5dbba0f295376d60\n",
+    );
+    // The same shapes with one character changed fail their checksums.
+    write(
+        d.path(),
+        "deploy/typo.env",
+        "BTC_WIF=KzURR5gnAEWHp9GJBc49yb3GiUnxurPgz9QLTnFpFtfK4bGVFfGa\n\
+         STELLAR_SIGNER=SABNABYG3MFNGMWQAXVZRZR6EZDZYSFGN6WX56RL6BXNX6TMJ5DSNW5A\n\
+         MNEMONIC=\"snap slot acoustic donate dynamic vital life vessel cover wheel surprise snap\"\n",
+    );
+    // Published keys: Hardhat's first account and its mnemonic.
+    write(
+        d.path(),
+        "hardhat.config.js",
+        "module.exports = { networks: { localhost: { accounts: [\"0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\"] },\n\
+         hardhat: { accounts: { mnemonic: \"test test test test test test test test test test test junk\" } } } };\n",
+    );
+    // A wallet library's test vector, and its documentation's example in a JSDoc
+    // comment: anyone can generate such keys, so these are made up.
+    write(
+        d.path(),
+        "test/wif.test.js",
+        "const key = ECPair.fromWIF('5JQeCCRGs8Rqvb2nBcKWU8cWUSbj8io57HSYqYnr1cZmV624jfo');\n",
+    );
+    write(
+        d.path(),
+        "lib/account.js",
+        "/**\n * const account = privateKeyToAccount('0x71f20d450dfe76d5ecfa35ce86f05cd2427ae5d5c8821eb0c165db894f7f0593');\n */\nexport function privateKeyToAccount(k) {}\n",
+    );
+    let (code, v, err) = json_report(d.path(), &["scan", ".", "--confidence", "low"]);
+    assert_eq!(code, 1, "{err}");
+    assert_path_rule_confidence(
+        &v,
+        &[
+            ("deploy/.env", "wallets.bip32-extended-private-key", "high"),
+            ("deploy/.env", "wallets.bip39-mnemonic", "high"),
+            ("deploy/.env", "wallets.bitcoin-wif", "high"),
+            ("deploy/.env", "wallets.hex-private-key", "medium"),
+            ("deploy/.env", "wallets.stellar-secret-seed", "high"),
+            ("lib/account.js", "wallets.hex-private-key", "low"),
+            ("test/wif.test.js", "wallets.bitcoin-wif", "low"),
+        ],
+    );
+}

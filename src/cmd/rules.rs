@@ -38,6 +38,9 @@ struct Entry<'a> {
     /// `"token-run"` for rules that also run around token runs, else absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     anchor: Option<&'a str>,
+    /// The structure check a match must pass (`"base58check"`, …), else absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checksum: Option<&'a str>,
     examples: usize,
     negative_examples: usize,
     references: &'a [String],
@@ -76,6 +79,7 @@ fn list(rules: &RuleSet, wanted: &Wanted, format: ListFormat) -> Result<i32> {
             confidence: r.confidence.as_str(),
             keywords: &r.keywords,
             anchor: r.anchor.as_str(),
+            checksum: r.checksum.map(|c| c.as_str()),
             examples: r.examples.len(),
             negative_examples: r.negative_examples.len(),
             references: &r.references,

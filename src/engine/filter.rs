@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 
 use super::paths::is_made_up_path;
-use crate::rules::{Confidence, Rule};
+use crate::rules::{Checksum, Confidence, Rule};
 
 /// Shannon entropy of `bytes` in bits per byte (0 for empty input).
 pub fn entropy(bytes: &[u8]) -> f64 {
@@ -41,6 +41,12 @@ pub fn accept(rule: &Rule, data: &[u8], start: usize, end: usize) -> Option<f64>
         return None;
     }
     if is_placeholder(secret) {
+        return None;
+    }
+    if rule
+        .checksum
+        .is_some_and(|c| !super::checksum::holds(c, secret))
+    {
         return None;
     }
     // A short base64 value is decoded once, for both checks of what it encodes.
@@ -1070,6 +1076,23 @@ fn path_segments(s: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
+/// Whether the text before a value, on its line, ends in a documentation comment's
+/// line escaped in a string: an escaped newline, indentation and `* ` (a source map's
+/// `sourcesContent`, `…\n     *     privateKey: '0x…'`, holds the library's JSDoc).
+fn in_escaped_doc_comment(before: &[u8]) -> bool {
+    let Some(i) = memchr::memmem::rfind(before, b"\\n") else {
+        return false;
+    };
+    let mut rest = &before[i + 2..];
+    loop {
+        rest = match rest {
+            [b' ' | b'\t', r @ ..] | [b'\\', b't', r @ ..] => r,
+            _ => break,
+        };
+    }
+    matches!(rest, [b'*', b' ' | b'\t', ..] | [b'*', b'\\', b't', ..])
+}
+
 /// Words that mark a value as possibly made up for documentation or tests. A generic
 /// value holding "example" is dropped; a value in a provider's exact token format is
 /// still reported, at low confidence: real tokens do get pasted into examples and
@@ -1098,7 +1121,8 @@ pub fn confidence(
     placement: Placement,
 ) -> Confidence {
     if placement.in_documentation
-        || looks_like_example(secret)
+        // (A recovery phrase holds `test`, `sample` or `example` as one of its words.)
+        || (rule.checksum != Some(Checksum::Bip39) && looks_like_example(secret))
         || ascending_run(secret, 8)
         || zero_filled(secret)
         || typed_along_keyboard(secret)
@@ -1111,6 +1135,8 @@ pub fn confidence(
         || (rule.id == "azure.sas-token" && sas_expired(before, after))
         || (rule.id == "aws.access-key-id" && !aws_key_id_alphabet(secret))
         || (rule.id == "recaptcha.key" && names_recaptcha_site_key(before))
+        || (rule.checksum == Some(Checksum::Bip39)
+            && super::checksum::repeats_words(secret))
         || (rule.id.starts_with("password-hashes.") && made_up_salt(secret))
         || (rule.generic
             && (is_uuid(secret)
@@ -1133,6 +1159,8 @@ pub fn confidence(
         || (rule.id.starts_with("private-keys.pem") && pem_body_len(secret) < 60)
         || jwt_signed_with_example_key(secret)
         || jwt_claims_made_up(secret)
+        || (rule.made_up_in_tests()
+            && (placement.free_form_made_up || in_escaped_doc_comment(before)))
         || (rule.free_form
             && (placement.free_form_made_up
                 || free_form_looks_made_up(secret, preceding, before, after)
@@ -2728,6 +2756,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "gezdgnbvgy3tqojq",
     // The signature of the example SAS token in AWS DataSync's documentation.
     "abbkdwqvyuvctph9ebp",
+    // The secret seeds of Stellar's documentation examples (sending a payment, issuing
+    // an asset) and the private key of web3.js's account documentation.
+    "sczangba5yhtnyvvv4c3u252e2b6p6f5",
+    "sdsavcre5jrai7ufavle5imizrd6n6wo",
+    "4c0883a69102937d6231471b5dbb6204",
     // RFC 9500's 1024-bit RSA test key, published for tests to share.
     "cw0ynsqi9t1vfvrsioejz9feikz1sgg",
     // What GitHub documents as the password beside a token in a clone URL.
@@ -4484,6 +4517,56 @@ mod tests {
     }
 
     #[test]
+    fn a_doc_comment_line_escaped_in_a_string_is_told_from_code() {
+        assert!(in_escaped_doc_comment(
+            b"\"/**\\n     *     privateKey: '0x"
+        ));
+        assert!(in_escaped_doc_comment(b"x\\n\\t * key: "));
+        assert!(!in_escaped_doc_comment(
+            b"\"const a = 1;\\nconst privateKey = '0x"
+        ));
+        assert!(!in_escaped_doc_comment(b"a = b *c\\n x * y = '"));
+        assert!(!in_escaped_doc_comment(b"  * privateKey: '0x"));
+    }
+
+    #[test]
+    fn wallet_keys_in_doc_comments_are_low_like_passwords_and_tokens_keep_theirs() {
+        let rules = crate::rules::RuleSet::builtin().unwrap();
+        let rule = |id: &str| rules.rules().iter().find(|r| r.id == id).unwrap().clone();
+        let (wallet, token) = (rule("wallets.hex-private-key"), rule("github.pat-classic"));
+        let made_up = Placement {
+            free_form_made_up: true,
+            in_documentation: false,
+        };
+        let key = b"78d102a63d0f478a38a6c3ddcc1dd9d699a0c0ae188c42153e6ecfce6450c74a";
+        assert_eq!(
+            confidence(&wallet, key, b"", b"privateKey: '0x", b"'", made_up),
+            Confidence::Low
+        );
+        assert_eq!(
+            confidence(
+                &wallet,
+                key,
+                b"",
+                b"privateKey: '0x",
+                b"'",
+                Placement::default()
+            ),
+            Confidence::Medium
+        );
+        let escaped = b"\"/**\\n * privateKey: '0x";
+        assert_eq!(
+            confidence(&wallet, key, b"", escaped, b"'", Placement::default()),
+            Confidence::Low
+        );
+        let ghp = b"ghp_R8nT2vXq9LmZ4wKc7YbH3sDf6JgP1aUe0Qo5";
+        assert_eq!(
+            confidence(&token, ghp, b"", b"token: '", b"'", made_up),
+            Confidence::High
+        );
+    }
+
+    #[test]
     fn documented_example_keys_are_placeholders() {
         assert!(is_placeholder(b"AKIAIOSFODNN7EXAMPLE"));
         assert!(is_placeholder(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
@@ -4495,6 +4578,13 @@ mod tests {
             b"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
         ));
         assert!(is_placeholder(b"sk_test_4eC39HqLyjWDarjtT1zdp7dc"));
+        // Stellar's and web3.js's documentation keys.
+        assert!(is_placeholder(
+            b"SCZANGBA5YHTNYVVV4C3U252E2B6P6F5T3U6MM63WBSBZATAQI3EBTQ4"
+        ));
+        assert!(is_placeholder(
+            b"4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+        ));
         // Flask's documented secret key.
         assert!(is_placeholder(
             b"192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf"

@@ -11,6 +11,7 @@
 //! Each worker thread owns a [`Scratch`] so that nothing is allocated or locked per
 //! input on the hot path.
 
+pub mod checksum;
 pub mod decode;
 pub mod filter;
 pub mod keywords;

@@ -86,6 +86,7 @@ rule_files![
     "supabase.toml",
     "twilio.toml",
     "uri.toml",
+    "wallets.toml",
     "web-services.toml",
     "webapis.toml",
 ];
@@ -111,6 +112,7 @@ pub struct StaticRule {
     pub stopwords: &'static [&'static str],
     pub anchor: Option<&'static str>,
     pub overrides: &'static [&'static str],
+    pub checksum: Option<&'static str>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

@@ -59,6 +59,44 @@ pub enum Anchor {
     FileHeader,
 }
 
+/// A check of the secret's own structure that a match must pass (the `checksum` key of
+/// a rule): formats that carry a checksum are confirmed by it, so a string of the right
+/// shape that is no key (a hash, a made-up example) is not reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    /// `checksum = "base58check"`: base58 whose last four bytes are the first four of
+    /// the double SHA-256 of the rest (Bitcoin WIF keys, BIP32 extended keys).
+    Base58Check,
+    /// `checksum = "stellar-seed"`: a Stellar strkey secret seed, base32 of the version
+    /// byte (`S`), 32 key bytes and a CRC16-XModem of them.
+    StellarSeed,
+    /// `checksum = "bip39"`: 12 to 24 words of the BIP39 English word list whose
+    /// trailing bits are the SHA-256 checksum of the rest.
+    Bip39,
+}
+
+impl Checksum {
+    pub const NAMES: &[&str] = &["base58check", "stellar-seed", "bip39"];
+
+    pub fn from_name(name: &str) -> Option<Checksum> {
+        match name {
+            "base58check" => Some(Checksum::Base58Check),
+            "stellar-seed" => Some(Checksum::StellarSeed),
+            "bip39" => Some(Checksum::Bip39),
+            _ => None,
+        }
+    }
+
+    /// The `checksum` value naming this check in a rule file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Checksum::Base58Check => "base58check",
+            Checksum::StellarSeed => "stellar-seed",
+            Checksum::Bip39 => "bip39",
+        }
+    }
+}
+
 impl Anchor {
     /// The `anchor` value naming this anchor in a rule file.
     pub fn as_str(self) -> Option<&'static str> {
@@ -135,10 +173,21 @@ pub struct Rule {
     /// both match one secret: a key format several providers share (`sk_live_`),
     /// attributed to the provider whose name the context gives.
     pub overrides: Vec<String>,
+    /// A check of the secret's structure that a match must pass.
+    pub checksum: Option<Checksum>,
     compiled: OnceLock<Result<CompiledRegex, String>>,
 }
 
 impl Rule {
+    /// Whether a finding of this rule in a test, an example or documentation is judged
+    /// made up (reported low): free-form credentials, which people make up for
+    /// examples, and wallet keys (the `wallets.` family), which anyone can generate in
+    /// any number: every 32 random bytes are a valid key, so a wallet library's test
+    /// vectors and documented examples are valid keys of empty wallets.
+    pub fn made_up_in_tests(&self) -> bool {
+        self.free_form || self.id.starts_with("wallets.")
+    }
+
     /// The bytes of an example: its text, or for a file-header rule, its hex decoded
     /// (`None` when that is not valid hex, which rule validation rejects).
     pub fn example_bytes<'a>(&self, example: &'a str) -> Option<std::borrow::Cow<'a, [u8]>> {

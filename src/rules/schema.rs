@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Anchor, Confidence, DEFAULT_WINDOW, MAX_WINDOW, Origin, Rule};
+use super::{Anchor, Checksum, Confidence, DEFAULT_WINDOW, MAX_WINDOW, Origin, Rule};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +50,8 @@ struct RawRule {
     anchor: Option<String>,
     #[serde(default)]
     overrides: Vec<String>,
+    #[serde(default)]
+    checksum: Option<String>,
 }
 
 fn default_confidence() -> Confidence {
@@ -216,6 +218,19 @@ fn build_rule(
              `.`, `_` or `-`)",
         ));
     }
+    let checksum = match r.checksum.as_deref() {
+        None => None,
+        Some(name) => Some(Checksum::from_name(name).ok_or_else(|| {
+            bad(&format!(
+                "unknown `checksum` `{name}` (checksums are {})",
+                Checksum::NAMES
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?),
+    };
     let generic = r.generic.unwrap_or_else(|| r.id.starts_with("generic."));
     let rule = Rule {
         generic,
@@ -244,6 +259,7 @@ fn build_rule(
         negative_examples: r.negative_examples,
         references: r.references,
         overrides: r.overrides,
+        checksum,
         compiled: OnceLock::new(),
     };
     let examples = rule.examples.iter().chain(&rule.negative_examples);
@@ -296,6 +312,7 @@ pub fn from_static(s: &super::builtin::StaticRule) -> Result<Rule, RuleFileError
         stopwords: strings(s.stopwords),
         anchor: s.anchor.map(str::to_string),
         overrides: strings(s.overrides),
+        checksum: s.checksum.map(str::to_string),
     };
     let stem = s.file.trim_end_matches(".toml");
     build_rule(raw, s.line, &path, stem)
@@ -373,6 +390,16 @@ mod tests {
         let text = ok.replace("fe ed 00", "feed0");
         let e = parse_rule_file(&text, Path::new("x.toml")).unwrap_err();
         assert!(e.message.contains("hex bytes; `feed0` is not"), "{e}");
+    }
+
+    #[test]
+    fn checksum_names_a_known_check() {
+        let ok = "[[rules]]\nid = \"a\"\nname = \"A\"\nkeywords = [\"ab\"]\nchecksum = \"bip39\"\nregex = '(a)'\n";
+        let rules = parse_rule_file(ok, Path::new("x.toml")).unwrap();
+        assert_eq!(rules[0].checksum, Some(Checksum::Bip39));
+        let bad = ok.replace("bip39", "luhn");
+        let e = parse_rule_file(&bad, Path::new("x.toml")).unwrap_err();
+        assert!(e.message.contains("unknown `checksum` `luhn`"), "{e}");
     }
 
     #[test]
