@@ -2246,8 +2246,29 @@ fn matching_bracket(data: &[u8], open: usize) -> usize {
 /// free-form value there is judged as one in a test file ([`Placement`]'s
 /// `free_form_made_up`).
 pub fn rust_test_module_start(data: &[u8]) -> Option<usize> {
-    let cfg = memchr::memmem::find_iter(data, b"#[cfg(test)]")
-        .find(|&i| data[i + 12..].trim_ascii_start().starts_with(b"mod "));
+    // What may stand between the attribute and `mod`: more attributes on their own
+    // lines (`#[cfg(feature = "test-electrum")]`) and a visibility (`pub(crate) mod`).
+    fn opens_module(mut rest: &[u8]) -> bool {
+        loop {
+            rest = rest.trim_ascii_start();
+            if rest.starts_with(b"#[") {
+                match memchr::memchr(b'\n', rest) {
+                    Some(nl) => rest = &rest[nl..],
+                    None => return false,
+                }
+                continue;
+            }
+            for visibility in [&b"pub(crate) "[..], b"pub(super) ", b"pub "] {
+                if let Some(r) = rest.strip_prefix(visibility) {
+                    rest = r;
+                    break;
+                }
+            }
+            return rest.starts_with(b"mod ");
+        }
+    }
+    let cfg =
+        memchr::memmem::find_iter(data, b"#[cfg(test)]").find(|&i| opens_module(&data[i + 12..]));
     let tests = memchr::memmem::find(data, b"\nmod tests {");
     cfg.into_iter().chain(tests).min()
 }
@@ -6102,6 +6123,21 @@ PASSWORD = 'Hq7tRw2pXz9v'\nEXAMPLES_SEEN = 0\n";
         );
         assert_eq!(
             rust_test_module_start(b"#[cfg(test)]\nuse std::io;\nfn main() {\n"),
+            None
+        );
+        // Another attribute, or a visibility, before `mod`.
+        assert_eq!(
+            rust_test_module_start(
+                b"fn f() {}\n#[cfg(test)]\n#[cfg(feature = \"net\")]\nmod test {\n"
+            ),
+            Some(10)
+        );
+        assert_eq!(
+            rust_test_module_start(b"#[cfg(test)]\npub(crate) mod test {\n"),
+            Some(0)
+        );
+        assert_eq!(
+            rust_test_module_start(b"#[cfg(test)]\n#[derive(Debug)]\nstruct Probe;\n"),
             None
         );
         assert_eq!(

@@ -29,6 +29,9 @@ const MADE_UP_DIRS: &[&str] = &[
     "testutils",
     "testhelpers",
     "e2e",
+    // Benchmarks' inputs (Rust's `benches/`, Go's and others' `benchmarks/`).
+    "benches",
+    "benchmarks",
     // Ansible's test scenarios (`molecule/default/converge.yml`).
     "molecule",
     // Documentation: a manual's configuration examples (`docs/configuration.rst`).
@@ -223,6 +226,7 @@ mod tests {
             "dnsimple-go/fixtures.http/api/oauthAccessToken/success.http",
             "src/auth/oauth2/oauth2_config_samples/OAuth2-Github-authcode.json",
             "web/test-fixtures/login.json",
+            "tiny-bip39-2.0.0/benches/bench.rs",
         ] {
             assert!(is_made_up_path(p), "{p}");
         }
