@@ -1162,8 +1162,7 @@ pub fn confidence(
         || (rule.made_up_in_tests()
             && (placement.free_form_made_up || in_escaped_doc_comment(before)))
         || (rule.free_form
-            && (placement.free_form_made_up
-                || free_form_looks_made_up(secret, preceding, before, after)
+            && (free_form_looks_made_up(secret, preceding, before, after)
                 || (secret.contains(&b'%') && {
                     let decoded: Vec<u8> = percent_encoding::percent_decode(secret).collect();
                     free_form_looks_made_up(&decoded, preceding, before, after)

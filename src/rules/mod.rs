@@ -76,15 +76,14 @@ pub enum Checksum {
 }
 
 impl Checksum {
-    pub const NAMES: &[&str] = &["base58check", "stellar-seed", "bip39"];
+    pub const ALL: [Checksum; 3] = [
+        Checksum::Base58Check,
+        Checksum::StellarSeed,
+        Checksum::Bip39,
+    ];
 
     pub fn from_name(name: &str) -> Option<Checksum> {
-        match name {
-            "base58check" => Some(Checksum::Base58Check),
-            "stellar-seed" => Some(Checksum::StellarSeed),
-            "bip39" => Some(Checksum::Bip39),
-            _ => None,
-        }
+        Checksum::ALL.into_iter().find(|c| c.as_str() == name)
     }
 
     /// The `checksum` value naming this check in a rule file.

@@ -223,9 +223,9 @@ fn build_rule(
         Some(name) => Some(Checksum::from_name(name).ok_or_else(|| {
             bad(&format!(
                 "unknown `checksum` `{name}` (checksums are {})",
-                Checksum::NAMES
+                Checksum::ALL
                     .iter()
-                    .map(|n| format!("\"{n}\""))
+                    .map(|c| format!("\"{}\"", c.as_str()))
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
